@@ -1,0 +1,224 @@
+//! The check catalogue. Each check lives in its own file with its
+//! documentation (what it checks, why it matters, how to fix, how to verify)
+//! written as the doc comment of its type; `mfaguard explain ID` prints it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::identity::Identity;
+use crate::report::{CheckResult, Severity, Status};
+use crate::snapshot::Snapshot;
+
+mod breakglass_hardware_mfa;
+mod console_user_mfa;
+mod mfa_exception_review;
+mod privileged_user_mfa;
+mod root_access_keys;
+mod root_hardware_mfa;
+mod root_mfa_enabled;
+
+pub use breakglass_hardware_mfa::BreakglassHardwareMfa;
+pub use console_user_mfa::ConsoleUserMfa;
+pub use mfa_exception_review::MfaExceptionReview;
+pub use privileged_user_mfa::PrivilegedUserMfa;
+pub use root_access_keys::RootAccessKeys;
+pub use root_hardware_mfa::RootHardwareMfa;
+pub use root_mfa_enabled::RootMfaEnabled;
+
+/// Compliance references of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct References {
+    /// CIS AWS Foundations Benchmark v3.0.0 recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cis_v3: Option<&'static str>,
+    /// CIS AWS Foundations Benchmark v5.0.0 recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cis_v5: Option<&'static str>,
+    /// AWS Foundational Security Best Practices control.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fsbp: Option<&'static str>,
+}
+
+/// What a check is, as the catalogue lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckMeta {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// One line: the fix, shown with every failing result.
+    pub fix: &'static str,
+    pub references: References,
+    /// The check's doc comment, raw.
+    raw_docs: &'static str,
+}
+
+impl CheckMeta {
+    /// The documentation in Markdown, from the check's doc comment.
+    pub fn docs(&self) -> String {
+        self.raw_docs
+            .lines()
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string()
+    }
+
+    /// A result of this check about `identity`.
+    pub fn result(
+        &self,
+        identity: &Identity,
+        status: Status,
+        message: impl Into<String>,
+    ) -> CheckResult {
+        self.result_for(
+            &identity.account_id,
+            &identity.arn,
+            &identity.name,
+            status,
+            message,
+        )
+    }
+
+    pub fn result_for(
+        &self,
+        account_id: &str,
+        resource_arn: &str,
+        resource_name: &str,
+        status: Status,
+        message: impl Into<String>,
+    ) -> CheckResult {
+        CheckResult {
+            check_id: self.id,
+            status,
+            severity: self.severity,
+            account_id: account_id.to_string(),
+            resource_arn: resource_arn.to_string(),
+            resource_name: resource_name.to_string(),
+            message: message.into(),
+            exception: None,
+        }
+    }
+}
+
+/// Everything a check may look at for one account.
+pub struct AccountView<'a> {
+    pub account_id: &'a str,
+    pub snapshot: &'a Snapshot,
+    pub identities: &'a [Identity],
+    pub config: &'a Config,
+    pub now: DateTime<Utc>,
+}
+
+impl AccountView<'_> {
+    pub fn root(&self) -> Option<&Identity> {
+        self.identities
+            .iter()
+            .find(|identity| identity.kind == crate::identity::IdentityType::Root)
+    }
+
+    pub fn users(&self) -> impl Iterator<Item = &Identity> {
+        self.identities
+            .iter()
+            .filter(|identity| identity.kind == crate::identity::IdentityType::User)
+    }
+}
+
+/// A check. Account checks look at one account; global checks look at the
+/// configuration (exceptions) once per scan.
+pub trait Check: Sync {
+    fn meta(&self) -> &'static CheckMeta;
+
+    /// Results for every resource of the account that the check examined.
+    fn run(&self, _account: &AccountView<'_>) -> Vec<CheckResult> {
+        Vec::new()
+    }
+
+    /// Results that do not belong to one account.
+    fn run_global(&self, _config: &Config, _today: NaiveDate) -> Vec<CheckResult> {
+        Vec::new()
+    }
+}
+
+/// Declares a check type with its metadata; the doc comment becomes the
+/// documentation `mfaguard explain` prints.
+macro_rules! declare_check {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident {
+            id: $id:literal,
+            title: $title:literal,
+            severity: $severity:ident,
+            fix: $fix:literal,
+            cis_v3: $cis_v3:expr,
+            cis_v5: $cis_v5:expr,
+            fsbp: $fsbp:expr $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl $name {
+            pub const META: $crate::checks::CheckMeta = $crate::checks::CheckMeta {
+                id: $id,
+                title: $title,
+                severity: $crate::report::Severity::$severity,
+                fix: $fix,
+                references: $crate::checks::References {
+                    cis_v3: $cis_v3,
+                    cis_v5: $cis_v5,
+                    fsbp: $fsbp,
+                },
+                raw_docs: concat!($($doc, "\n"),*),
+            };
+        }
+    };
+}
+pub(crate) use declare_check;
+
+/// Every check, in catalogue order.
+pub fn all() -> &'static [&'static dyn Check] {
+    &[
+        &RootMfaEnabled,
+        &RootHardwareMfa,
+        &RootAccessKeys,
+        &ConsoleUserMfa,
+        &PrivilegedUserMfa,
+        &BreakglassHardwareMfa,
+        &MfaExceptionReview,
+    ]
+}
+
+pub fn find(id: &str) -> Option<&'static dyn Check> {
+    all().iter().copied().find(|check| check.meta().id == id)
+}
+
+pub fn is_known(id: &str) -> bool {
+    find(id).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_is_documented_and_unique() {
+        let mut ids = std::collections::HashSet::new();
+        for check in all() {
+            let meta = check.meta();
+            assert!(ids.insert(meta.id), "duplicate id {}", meta.id);
+            assert!(meta.id.starts_with("iam."), "{}", meta.id);
+            let docs = meta.docs();
+            for heading in [
+                "## What it checks",
+                "## Why it matters",
+                "## How to fix",
+                "## How to verify",
+            ] {
+                assert!(docs.contains(heading), "{} lacks {heading}", meta.id);
+            }
+            assert!(!meta.fix.is_empty());
+        }
+    }
+}

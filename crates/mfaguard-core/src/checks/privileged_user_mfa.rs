@@ -1,0 +1,90 @@
+use super::console_user_mfa::password_use;
+use super::{declare_check, AccountView, Check, CheckMeta};
+use crate::report::{CheckResult, Status};
+
+declare_check! {
+    /// ## What it checks
+    /// That every privileged IAM user with console access has MFA. A user is
+    /// privileged when it can act as an administrator: it holds the AWS
+    /// managed `AdministratorAccess` or `IAMFullAccess` policy (directly or
+    /// through a group), or an inline or customer managed policy allows `*`
+    /// on `*`. The reasons are listed in the identity's `privilege` field.
+    ///
+    /// ## Why it matters
+    /// A privileged user's password is the keys to the account: it can create
+    /// new users, keys and roles and so keep access after the password is
+    /// changed. These accounts are the first target of phishing.
+    ///
+    /// ## How to fix
+    /// Enrol a FIDO security key for the user today, and enforce MFA by
+    /// policy. Better, remove standing administrator rights from IAM users
+    /// and grant them through a role that requires MFA to assume.
+    ///
+    /// ## How to verify
+    /// The user's row in a fresh credential report shows `mfa_active` `true`;
+    /// `aws iam list-mfa-devices --user-name U` lists the device.
+    PrivilegedUserMfa {
+        id: "iam.privileged_user_mfa",
+        title: "Privileged users have MFA",
+        severity: Critical,
+        fix: "Enrol a FIDO security key for the privileged user now and enforce MFA by policy; prefer MFA-protected admin roles over admin users.",
+        cis_v3: None,
+        cis_v5: None,
+        fsbp: None,
+    }
+}
+
+impl Check for PrivilegedUserMfa {
+    fn meta(&self) -> &'static CheckMeta {
+        &Self::META
+    }
+
+    fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
+        let meta = &Self::META;
+        account
+            .users()
+            .map(|user| {
+                let why = user.privilege.reasons.join("; ");
+                match (
+                    user.privilege.privileged,
+                    user.console_access,
+                    user.mfa.active,
+                ) {
+                    (Some(false), _, _) => {
+                        meta.result(user, Status::NotApplicable, "not privileged")
+                    }
+                    (_, Some(false), _) => meta.result(
+                        user,
+                        Status::NotApplicable,
+                        "no console password (machine user)",
+                    ),
+                    (_, _, Some(true)) => meta.result(
+                        user,
+                        Status::Pass,
+                        format!("MFA active ({})", user.mfa.describe_devices()),
+                    ),
+                    (Some(true), Some(true), Some(false)) => meta.result(
+                        user,
+                        Status::Fail,
+                        format!(
+                            "privileged ({why}) with a console password and no MFA ({})",
+                            password_use(user)
+                        ),
+                    ),
+                    (None, Some(true), Some(false)) => meta.result(
+                        user,
+                        Status::Unknown,
+                        format!(
+                            "console user without MFA whose privilege cannot be decided: {why}"
+                        ),
+                    ),
+                    _ => meta.result(
+                        user,
+                        Status::Unknown,
+                        "not in the credential report: console access and MFA cannot be decided",
+                    ),
+                }
+            })
+            .collect()
+    }
+}

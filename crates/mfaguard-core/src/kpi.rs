@@ -1,0 +1,161 @@
+//! Key figures of one scan: MFA coverage overall and per tier, phishing-
+//! resistant coverage and time to MFA.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::identity::{Identity, IdentityType, Tier};
+use crate::inventory::time_to_mfa;
+
+/// How many of `total` have the property; `unknown` could not be decided
+/// and are left out of `percent` (never counted as covered).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Coverage {
+    pub total: usize,
+    pub covered: usize,
+    pub unknown: usize,
+    /// `covered` over the decided ones, 0–100; `None` when none was decided.
+    pub percent: Option<f64>,
+}
+
+impl Coverage {
+    fn add(&mut self, value: Option<bool>) {
+        self.total += 1;
+        match value {
+            Some(true) => self.covered += 1,
+            Some(false) => {}
+            None => self.unknown += 1,
+        }
+    }
+
+    fn finish(mut self) -> Coverage {
+        let decided = self.total - self.unknown;
+        self.percent = (decided > 0).then(|| round1(100.0 * self.covered as f64 / decided as f64));
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct TimeToMfa {
+    /// Identities whose creation and first MFA enable dates are both known.
+    pub samples: usize,
+    pub median_days: Option<f64>,
+    pub mean_days: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Kpis {
+    /// Identities per tier (root, users and roles).
+    pub identities_by_tier: BTreeMap<Tier, usize>,
+    /// Console users (root and users with a password) with active MFA.
+    pub console_users_with_mfa: Coverage,
+    pub console_users_with_mfa_by_tier: BTreeMap<Tier, Coverage>,
+    /// Console users whose MFA is a FIDO key or hardware token.
+    pub console_users_with_phishing_resistant_mfa: Coverage,
+    /// From user creation to the first MFA device's enable date.
+    pub time_to_mfa: TimeToMfa,
+    /// Users without a console password that hold active access keys:
+    /// candidates for short-lived role credentials.
+    pub machine_users_with_active_keys: usize,
+}
+
+pub fn compute(identities: &[Identity]) -> Kpis {
+    let mut kpis = Kpis::default();
+    let mut by_tier: BTreeMap<Tier, Coverage> = BTreeMap::new();
+    let mut phishing_resistant = Coverage::default();
+    let mut overall = Coverage::default();
+    let mut durations = Vec::new();
+    for identity in identities {
+        *kpis.identities_by_tier.entry(identity.tier).or_default() += 1;
+        if identity.kind == IdentityType::User
+            && identity.console_access == Some(false)
+            && identity.active_access_keys() > 0
+        {
+            kpis.machine_users_with_active_keys += 1;
+        }
+        if identity.kind == IdentityType::Role || identity.is_console_user() == Some(false) {
+            continue;
+        }
+        // Console access unknown: counted, as undecided.
+        let has_mfa = if identity.console_access.is_none() {
+            None
+        } else {
+            identity.mfa.active
+        };
+        overall.add(has_mfa);
+        by_tier.entry(identity.tier).or_default().add(has_mfa);
+        phishing_resistant.add(if identity.console_access.is_none() {
+            None
+        } else {
+            identity.mfa.phishing_resistant()
+        });
+        if let Some(duration) = time_to_mfa(identity) {
+            durations.push(duration.num_seconds() as f64 / 86_400.0);
+        }
+    }
+    kpis.console_users_with_mfa = overall.finish();
+    kpis.console_users_with_mfa_by_tier = by_tier
+        .into_iter()
+        .map(|(tier, coverage)| (tier, coverage.finish()))
+        .collect();
+    kpis.console_users_with_phishing_resistant_mfa = phishing_resistant.finish();
+    kpis.time_to_mfa = time_to_mfa_stats(durations);
+    kpis
+}
+
+fn time_to_mfa_stats(mut days: Vec<f64>) -> TimeToMfa {
+    if days.is_empty() {
+        return TimeToMfa::default();
+    }
+    days.sort_by(f64::total_cmp);
+    let n = days.len();
+    let median = if n % 2 == 1 {
+        days[n / 2]
+    } else {
+        (days[n / 2 - 1] + days[n / 2]) / 2.0
+    };
+    let mean = days.iter().sum::<f64>() / n as f64;
+    TimeToMfa {
+        samples: n,
+        median_days: Some(round1(median)),
+        mean_days: Some(round1(mean)),
+    }
+}
+
+pub(crate) fn round1(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_mean() {
+        let stats = time_to_mfa_stats(vec![10.0, 1.0, 4.0, 3.0]);
+        assert_eq!(stats.samples, 4);
+        assert_eq!(stats.median_days, Some(3.5));
+        assert_eq!(stats.mean_days, Some(4.5));
+        assert_eq!(
+            time_to_mfa_stats(vec![2.0, 9.0, 1.0]).median_days,
+            Some(2.0)
+        );
+        assert_eq!(time_to_mfa_stats(vec![]).median_days, None);
+    }
+
+    #[test]
+    fn unknown_is_left_out_of_the_percentage() {
+        let mut coverage = Coverage::default();
+        coverage.add(Some(true));
+        coverage.add(Some(false));
+        coverage.add(None);
+        let coverage = coverage.finish();
+        assert_eq!(
+            (coverage.total, coverage.covered, coverage.unknown),
+            (3, 1, 1)
+        );
+        assert_eq!(coverage.percent, Some(50.0));
+        assert_eq!(Coverage::default().finish().percent, None);
+    }
+}

@@ -1,0 +1,23 @@
+//! mfaguard's core: the snapshot model, the offline readers, the checks,
+//! identity tiers, KPIs and the Report.
+
+pub mod analysis;
+pub mod checks;
+pub mod config;
+pub mod credential_report;
+pub mod error;
+pub mod identity;
+pub mod inventory;
+pub mod kpi;
+pub mod offline;
+pub mod policies;
+pub mod privilege;
+pub mod report;
+pub mod score;
+pub mod snapshot;
+
+pub use analysis::analyze;
+pub use config::Config;
+pub use error::InputError;
+pub use report::{CheckResult, Report, Severity, Status};
+pub use snapshot::Snapshot;

@@ -1,0 +1,23 @@
+//! Renderers: every output format is a pure function of the [`Report`].
+
+mod text;
+
+pub use text::render_text;
+
+use mfaguard_core::Report;
+
+/// The JSON contract (`docs/report-schema.md`), pretty-printed.
+pub fn render_json(report: &Report) -> String {
+    // Serialising plain data structures cannot fail.
+    let mut text = serde_json::to_string_pretty(report)
+        .unwrap_or_else(|err| format!("{{\"error\": \"report could not be serialised: {err}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// Whether and how to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    Never,
+    Always,
+}
