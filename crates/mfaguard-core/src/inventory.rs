@@ -341,6 +341,9 @@ fn access_keys(row: &CredentialReportRow) -> Vec<AccessKeyInfo> {
 /// MFA devices of the account, by the identity that holds them.
 struct DeviceIndex {
     partition: String,
+    /// Whether `list-virtual-mfa-devices` was given: only then does the
+    /// absence of a virtual device prove a hardware or FIDO one.
+    virtual_list_known: bool,
     virtual_by_arn: HashMap<String, Vec<MfaDeviceInfo>>,
     listed_by_user: Option<HashMap<String, Vec<MfaDeviceInfo>>>,
 }
@@ -380,6 +383,7 @@ impl DeviceIndex {
         });
         DeviceIndex {
             partition,
+            virtual_list_known: snapshot.virtual_mfa_devices.is_some(),
             virtual_by_arn,
             listed_by_user,
         }
@@ -420,7 +424,7 @@ impl DeviceIndex {
                 }
             }
             None => {
-                let unlisted_non_virtual = virtual_devices.is_empty();
+                let unlisted_non_virtual = self.virtual_list_known && virtual_devices.is_empty();
                 MfaState {
                     active,
                     devices: virtual_devices,

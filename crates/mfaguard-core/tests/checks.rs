@@ -514,3 +514,21 @@ fn snapshot_round_trips() {
         mfaguard_core::analyze(&[loaded], &config, now())
     );
 }
+
+#[test]
+fn without_the_virtual_device_list_device_kinds_stay_unknown() {
+    let mut account = Account::new().user(Row::user("a").mfa(true), &[], &[], &[]);
+    account.virtual_devices = None;
+    account.mfa_devices = None;
+    let report = account.scan();
+    let a = report.identities.iter().find(|i| i.name == "a").unwrap();
+    assert!(!a.mfa.unlisted_non_virtual);
+    assert_eq!(a.mfa.phishing_resistant(), None);
+    assert_eq!(
+        report
+            .kpis
+            .console_users_with_phishing_resistant_mfa
+            .unknown,
+        2
+    );
+}

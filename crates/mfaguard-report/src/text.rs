@@ -133,18 +133,18 @@ pub fn render_text(report: &Report, color: Color) -> String {
     let _ = writeln!(out, "\n{}", paint.bold("Console users with MFA"));
     let _ = writeln!(
         out,
-        "  {:<12} {}",
+        "  {:<14} {}",
         "all",
         coverage(&kpis.console_users_with_mfa)
     );
     for tier in Tier::ALL {
         if let Some(value) = kpis.console_users_with_mfa_by_tier.get(&tier) {
-            let _ = writeln!(out, "  {:<12} {}", tier.as_str(), coverage(value));
+            let _ = writeln!(out, "  {:<14} {}", tier.as_str(), coverage(value));
         }
     }
     let _ = writeln!(
         out,
-        "  {:<12} {}",
+        "  {:<14} {}",
         "FIDO/hardware",
         coverage(&kpis.console_users_with_phishing_resistant_mfa)
     );
