@@ -1,0 +1,136 @@
+//! `mfaguard scan`: collect, analyse, render, decide the exit code.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use clap::ValueEnum;
+
+use mfaguard_core::{Config, Report, Severity, Snapshot};
+use mfaguard_report::Color;
+
+use crate::output::{write_stdout, Format};
+use crate::EXIT_FINDINGS;
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// Folder of AWS CLI outputs (credential-report.json or .csv,
+    /// account-authorization-details.json, virtual-mfa-devices.json,
+    /// account-summary.json, optional mfa-devices.json).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "snapshot",
+        required_unless_present = "snapshot"
+    )]
+    from: Option<PathBuf>,
+    /// A snapshot saved earlier with --save-snapshot.
+    #[arg(long, value_name = "FILE")]
+    snapshot: Option<PathBuf>,
+    /// Save the collected snapshot as JSON, for later offline analysis.
+    #[arg(long, value_name = "FILE")]
+    save_snapshot: Option<PathBuf>,
+    /// Configuration (TOML): break-glass users, exceptions, scan settings.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a failing result is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::None)]
+    fail_on: FailOn,
+    /// Warn when the credential report is older than this (overrides the
+    /// config's scan.max_report_age_hours; default 4).
+    #[arg(long, value_name = "HOURS")]
+    max_report_age: Option<f64>,
+    /// Evaluate as of this time (RFC 3339) instead of now: report age and
+    /// exception expiry are judged against it. For reproducible reports.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    /// Never exit 1 because of findings.
+    None,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::None => None,
+        }
+    }
+}
+
+pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>> {
+    match now {
+        None => Ok(Utc::now()),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|time| time.with_timezone(&Utc))
+            .with_context(|| {
+                format!("--now `{text}` is not an RFC 3339 time such as 2026-11-22T12:00:00Z")
+            }),
+    }
+}
+
+pub fn scan(args: ScanArgs) -> Result<u8> {
+    let now = parse_now(args.now.as_deref())?;
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::new(),
+    };
+    if let Some(hours) = args.max_report_age {
+        if !(hours.is_finite() && hours > 0.0) {
+            bail!("--max-report-age must be a positive number of hours");
+        }
+        config.max_report_age_hours = hours;
+    }
+    let snapshot = match (&args.from, &args.snapshot) {
+        (Some(dir), _) => mfaguard_core::offline::read_dir(dir, now)?,
+        (None, Some(file)) => Snapshot::load(file)?,
+        (None, None) => bail!("give --from DIR or --snapshot FILE"),
+    };
+    if let Some(path) = &args.save_snapshot {
+        snapshot.save(path)?;
+    }
+    let report = mfaguard_core::analyze(std::slice::from_ref(&snapshot), &config, now);
+    emit(&report, args.format, args.output.as_deref())?;
+    Ok(match args.fail_on.threshold() {
+        Some(threshold) if report.failures_at_or_above(threshold) > 0 => EXIT_FINDINGS,
+        _ => 0,
+    })
+}
+
+fn emit(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
+    let text = match format {
+        Format::Json => mfaguard_report::render_json(report),
+        Format::Text => {
+            let color = if output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+            {
+                Color::Always
+            } else {
+                Color::Never
+            };
+            mfaguard_report::render_text(report, color)
+        }
+    };
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => write_stdout(&text),
+    }
+}
