@@ -88,6 +88,7 @@ pub fn analyze(snapshots: &[Snapshot], config: &Config, now: DateTime<Utc>) -> R
         },
         generated_at: now,
         accounts,
+        failed_accounts: Vec::new(),
         warnings,
         checks,
         kpis: kpi::compute(&identities),
@@ -146,6 +147,7 @@ fn account_summary(
         credential_report_generated_at: generated,
         credential_report_age_hours: age_hours.map(crate::kpi::round1),
         limitations,
+        api_calls: snapshot.source.api_calls.clone(),
     }
 }
 

@@ -7,6 +7,8 @@
 //! | `virtual-mfa-devices.json` | `aws iam list-virtual-mfa-devices` |
 //! | `account-summary.json` | `aws iam get-account-summary` |
 //! | `mfa-devices.json` (optional) | `aws iam list-mfa-devices --user-name U`, merged for every user |
+//! | `saml-providers.json` (optional) | `aws iam list-saml-providers` |
+//! | `open-id-connect-providers.json` (optional) | `aws iam list-open-id-connect-providers` |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,8 +19,8 @@ use serde::Deserialize;
 use crate::credential_report::CredentialReport;
 use crate::error::{parse_json, read_text, InputError};
 use crate::snapshot::{
-    AuthorizationDetails, MfaDevice, Snapshot, SnapshotSource, SourceKind, VirtualMfaDevice,
-    SNAPSHOT_SCHEMA_VERSION,
+    AuthorizationDetails, IdentityProviders, MfaDevice, Snapshot, SnapshotSource, SourceKind,
+    VirtualMfaDevice, SNAPSHOT_SCHEMA_VERSION,
 };
 
 pub const CREDENTIAL_REPORT_JSON: &str = "credential-report.json";
@@ -27,6 +29,8 @@ pub const AUTHORIZATION_DETAILS: &str = "account-authorization-details.json";
 pub const VIRTUAL_MFA_DEVICES: &str = "virtual-mfa-devices.json";
 pub const ACCOUNT_SUMMARY: &str = "account-summary.json";
 pub const MFA_DEVICES: &str = "mfa-devices.json";
+pub const SAML_PROVIDERS: &str = "saml-providers.json";
+pub const OIDC_PROVIDERS: &str = "open-id-connect-providers.json";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -101,13 +105,59 @@ pub fn read_dir(dir: &Path, collected_at: DateTime<Utc>) -> Result<Snapshot, Inp
             location: dir.display().to_string(),
             collected_at,
             missing,
+            api_calls: BTreeMap::new(),
         },
         credential_report,
         authorization_details,
         virtual_mfa_devices,
         mfa_devices,
         account_summary,
+        identity_providers: read_identity_providers(dir)?,
+        service_control_policies: None,
     })
+}
+
+/// Optional `saml-providers.json` (`aws iam list-saml-providers`) and
+/// `open-id-connect-providers.json` (`aws iam list-open-id-connect-providers`).
+fn read_identity_providers(dir: &Path) -> Result<Option<IdentityProviders>, InputError> {
+    #[derive(Deserialize)]
+    struct Entry {
+        #[serde(rename = "Arn")]
+        arn: String,
+    }
+    #[derive(Deserialize)]
+    struct SamlFile {
+        #[serde(rename = "SAMLProviderList")]
+        list: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct OidcFile {
+        #[serde(rename = "OpenIDConnectProviderList")]
+        list: Vec<Entry>,
+    }
+    let saml_path = dir.join(SAML_PROVIDERS);
+    let oidc_path = dir.join(OIDC_PROVIDERS);
+    if !saml_path.is_file() && !oidc_path.is_file() {
+        return Ok(None);
+    }
+    let mut providers = IdentityProviders::default();
+    if saml_path.is_file() {
+        let text = read_text(&saml_path)?;
+        providers.saml = parse_json::<SamlFile>(&saml_path, &text)?
+            .list
+            .into_iter()
+            .map(|entry| entry.arn)
+            .collect();
+    }
+    if oidc_path.is_file() {
+        let text = read_text(&oidc_path)?;
+        providers.oidc = parse_json::<OidcFile>(&oidc_path, &text)?
+            .list
+            .into_iter()
+            .map(|entry| entry.arn)
+            .collect();
+    }
+    Ok(Some(providers))
 }
 
 fn first_existing(dir: &Path, names: &[&str]) -> Option<PathBuf> {

@@ -125,6 +125,9 @@ pub struct AccountSummary {
     pub credential_report_age_hours: Option<f64>,
     /// Inputs that were not available and what that leaves undecided.
     pub limitations: Vec<String>,
+    /// AWS API calls made to collect the account, by operation (live scans).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub api_calls: std::collections::BTreeMap<String, u64>,
 }
 
 /// One check of the catalogue, as the report describes it.
@@ -148,12 +151,23 @@ pub struct Tool {
     pub version: &'static str,
 }
 
+/// An account that could not be scanned (organisation scans go on without it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedAccount {
+    pub account_id: String,
+    pub name: String,
+    pub error: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
     pub generated_at: DateTime<Utc>,
     pub accounts: Vec<AccountSummary>,
+    /// Accounts that failed; when not empty the scan is partial.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_accounts: Vec<FailedAccount>,
     pub warnings: Vec<String>,
     pub checks: Vec<CheckSummary>,
     pub results: Vec<CheckResult>,
@@ -169,6 +183,11 @@ impl Report {
             .iter()
             .filter(|result| result.status == Status::Fail && result.severity.at_least(threshold))
             .count()
+    }
+
+    /// True when some account could not be scanned.
+    pub fn is_partial(&self) -> bool {
+        !self.failed_accounts.is_empty()
     }
 
     pub fn count(&self, status: Status) -> usize {

@@ -35,6 +35,41 @@ pub struct Snapshot {
     pub mfa_devices: Option<Vec<MfaDevice>>,
     /// `aws iam get-account-summary` `SummaryMap`.
     pub account_summary: Option<BTreeMap<String, i64>>,
+    /// SAML and OIDC identity providers of the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_providers: Option<IdentityProviders>,
+    /// Service control policies along the account's path in its AWS
+    /// Organization, root first, then each OU, then the account itself.
+    /// `None` when not collected (then SCPs are not evaluated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_control_policies: Option<Vec<ScpLevel>>,
+}
+
+/// `aws iam list-saml-providers` and `list-open-id-connect-providers`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProviders {
+    pub saml: Vec<String>,
+    pub oidc: Vec<String>,
+}
+
+/// The SCPs attached to one node of the organisation tree.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScpLevel {
+    /// `r-...` (root), `ou-...` or the account ID.
+    pub target_id: String,
+    /// `ROOT`, `ORGANIZATIONAL_UNIT` or `ACCOUNT`.
+    pub target_type: String,
+    pub policies: Vec<ScpPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScpPolicy {
+    pub id: String,
+    pub name: String,
+    pub document: PolicyDocument,
 }
 
 /// Where a snapshot came from.
@@ -50,6 +85,9 @@ pub struct SnapshotSource {
     /// Input files or calls that were not available, in words.
     #[serde(default)]
     pub missing: Vec<String>,
+    /// AWS API calls made to collect it, by operation (live only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

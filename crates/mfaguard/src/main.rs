@@ -1,6 +1,8 @@
 //! The `mfaguard` command.
 
 mod catalog;
+mod collect;
+mod live;
 mod output;
 mod scan;
 
@@ -14,7 +16,7 @@ use output::Format;
 /// Exit code when failing results reach `--fail-on`.
 pub(crate) const EXIT_FINDINGS: u8 = 1;
 /// Exit code for any error (bad input, bad arguments).
-const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +34,8 @@ struct Cli {
 enum Command {
     /// Scan an account and report its MFA posture.
     Scan(scan::ScanArgs),
+    /// Collect accounts live and save snapshots for later offline analysis.
+    Collect(collect::CollectArgs),
     /// List the check catalogue.
     Checks {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan::scan(args),
+        Command::Collect(args) => collect::run(args),
         Command::Checks { format } => catalog::print_checks(format).map(|()| 0),
         Command::Explain { id } => catalog::explain(&id).map(|()| 0),
     }

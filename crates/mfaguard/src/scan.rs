@@ -17,17 +17,14 @@ use crate::EXIT_FINDINGS;
 pub struct ScanArgs {
     /// Folder of AWS CLI outputs (credential-report.json or .csv,
     /// account-authorization-details.json, virtual-mfa-devices.json,
-    /// account-summary.json, optional mfa-devices.json).
-    #[arg(
-        long,
-        value_name = "DIR",
-        conflicts_with = "snapshot",
-        required_unless_present = "snapshot"
-    )]
+    /// account-summary.json, optional mfa-devices.json). Without --from or
+    /// --snapshot, the scan is live (AWS API, standard credential chain).
+    #[arg(long, value_name = "DIR", conflicts_with = "snapshot")]
     from: Option<PathBuf>,
-    /// A snapshot saved earlier with --save-snapshot.
+    /// Snapshots saved earlier with --save-snapshot or `mfaguard collect`
+    /// (repeat for several accounts).
     #[arg(long, value_name = "FILE")]
-    snapshot: Option<PathBuf>,
+    snapshot: Vec<PathBuf>,
     /// Save the collected snapshot as JSON, for later offline analysis.
     #[arg(long, value_name = "FILE")]
     save_snapshot: Option<PathBuf>,
@@ -50,6 +47,8 @@ pub struct ScanArgs {
     /// exception expiry are judged against it. For reproducible reports.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    #[command(flatten)]
+    live: crate::live::LiveArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,16 +96,38 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         }
         config.max_report_age_hours = hours;
     }
-    let snapshot = match (&args.from, &args.snapshot) {
-        (Some(dir), _) => mfaguard_core::offline::read_dir(dir, now)?,
-        (None, Some(file)) => Snapshot::load(file)?,
-        (None, None) => bail!("give --from DIR or --snapshot FILE"),
+    let (snapshots, failed) = if let Some(dir) = &args.from {
+        (
+            vec![mfaguard_core::offline::read_dir(dir, now)?],
+            Vec::new(),
+        )
+    } else if !args.snapshot.is_empty() {
+        let snapshots = args
+            .snapshot
+            .iter()
+            .map(|file| Snapshot::load(file))
+            .collect::<Result<Vec<_>, _>>()?;
+        (snapshots, Vec::new())
+    } else {
+        let collected = crate::live::collect(&args.live)?;
+        (collected.snapshots, collected.failed)
     };
     if let Some(path) = &args.save_snapshot {
-        snapshot.save(path)?;
+        match snapshots.as_slice() {
+            [snapshot] => snapshot.save(path)?,
+            _ => bail!("--save-snapshot takes one account; use `mfaguard collect --org -o DIR` for an organisation"),
+        }
     }
-    let report = mfaguard_core::analyze(std::slice::from_ref(&snapshot), &config, now);
+    let mut report = mfaguard_core::analyze(&snapshots, &config, now);
+    report.failed_accounts = failed;
     emit(&report, args.format, args.output.as_deref())?;
+    if report.is_partial() {
+        eprintln!(
+            "error: the scan is partial: {} account(s) could not be scanned",
+            report.failed_accounts.len()
+        );
+        return Ok(crate::EXIT_ERROR);
+    }
     Ok(match args.fail_on.threshold() {
         Some(threshold) if report.failures_at_or_above(threshold) > 0 => EXIT_FINDINGS,
         _ => 0,

@@ -7,6 +7,8 @@ fn mfaguard(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mfaguard"))
         .args(args)
         .env("NO_COLOR", "1")
+        // Never reach for instance metadata from a test.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("run mfaguard")
 }
@@ -124,7 +126,7 @@ fn errors_exit_2_and_name_the_file() {
 
     let missing = mfaguard(&["scan", "--from", "/nonexistent/dir"]);
     assert_eq!(missing.status.code(), Some(2));
-    let bad_args = mfaguard(&["scan"]);
+    let bad_args = mfaguard(&["scan", "--format", "yaml"]);
     assert_eq!(bad_args.status.code(), Some(2));
 }
 

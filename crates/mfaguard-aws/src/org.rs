@@ -1,0 +1,356 @@
+//! Organisation fan-out: list the accounts, assume a role in each, collect
+//! them concurrently within a bound, and gather the SCPs along each
+//! account's path. A failing account is reported while the others complete.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use aws_sdk_organizations::types::{AccountStatus, PolicyType};
+use aws_sdk_organizations::Client as OrgClient;
+use futures::stream::{self, StreamExt};
+use tokio::sync::Mutex;
+
+use mfaguard_core::snapshot::{PolicyDocument, ScpLevel, ScpPolicy, Snapshot};
+
+use crate::account::{AccountCollector, CallCounter};
+use crate::error::{classify, CollectError};
+use crate::{caller_account, LiveOptions};
+
+/// How to fan out over an organisation.
+#[derive(Debug, Clone)]
+pub struct OrgOptions {
+    /// Role assumed in each member account.
+    pub role_name: String,
+    /// Only these accounts (`--accounts`); all active accounts otherwise.
+    pub accounts: Option<Vec<String>>,
+    /// Accounts collected at once.
+    pub concurrency: usize,
+}
+
+impl Default for OrgOptions {
+    fn default() -> OrgOptions {
+        OrgOptions {
+            role_name: "OrganizationAccountAccessRole".to_string(),
+            accounts: None,
+            concurrency: 4,
+        }
+    }
+}
+
+/// What happened to one account.
+#[derive(Debug)]
+pub enum AccountOutcome {
+    Collected(Box<Snapshot>),
+    Failed {
+        account_id: String,
+        name: String,
+        error: CollectError,
+    },
+}
+
+/// Lists the organisation's active accounts (narrowed to `org.accounts`),
+/// assumes `org.role_name` in each (the caller's own account is collected
+/// with the caller's credentials) and collects them, `org.concurrency` at a
+/// time. `progress(done, total)` is called after each account.
+pub async fn collect_organization(
+    config: &SdkConfig,
+    options: &LiveOptions,
+    org: &OrgOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<AccountOutcome>, CollectError> {
+    let calls = CallCounter::default();
+    let caller = caller_account(config, options, &calls).await?;
+    let orgs = OrgClient::new(config);
+    let fail = |action: &str, err: &dyn ClassifyErr| err.classify(action, options);
+
+    let mut accounts: Vec<(String, String)> = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        calls.count("organizations:ListAccounts");
+        let page = orgs
+            .list_accounts()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|err| fail("organizations:ListAccounts", &err))?;
+        for account in page.accounts() {
+            if account.status() == Some(&AccountStatus::Active) {
+                if let Some(id) = account.id() {
+                    accounts.push((
+                        id.to_string(),
+                        account.name().unwrap_or_default().to_string(),
+                    ));
+                }
+            }
+        }
+        match page.next_token() {
+            Some(next) => token = Some(next.to_string()),
+            None => break,
+        }
+    }
+    if let Some(wanted) = &org.accounts {
+        for id in wanted {
+            if !accounts.iter().any(|(known, _)| known == id) {
+                return Err(CollectError::Call {
+                    action: "organizations:ListAccounts".to_string(),
+                    message: format!("account {id} is not an active account of the organisation"),
+                });
+            }
+        }
+        accounts.retain(|(id, _)| wanted.contains(id));
+    }
+    accounts.sort();
+
+    let total = accounts.len();
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let scp_cache: Arc<Mutex<HashMap<String, ScpPolicy>>> = Arc::default();
+    let outcomes: Vec<AccountOutcome> = stream::iter(accounts)
+        .map(|(account_id, name)| {
+            let orgs = orgs.clone();
+            let caller = caller.clone();
+            let scp_cache = scp_cache.clone();
+            let done = done.clone();
+            async move {
+                let result = collect_member(
+                    config,
+                    options,
+                    org,
+                    &orgs,
+                    &caller,
+                    &account_id,
+                    &scp_cache,
+                )
+                .await;
+                let finished = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                progress(finished, total);
+                match result {
+                    Ok(snapshot) => AccountOutcome::Collected(Box::new(snapshot)),
+                    Err(error) => AccountOutcome::Failed {
+                        account_id,
+                        name,
+                        error,
+                    },
+                }
+            }
+        })
+        .buffer_unordered(org.concurrency.max(1))
+        .collect()
+        .await;
+    let mut outcomes = outcomes;
+    outcomes.sort_by(|a, b| outcome_id(a).cmp(outcome_id(b)));
+    Ok(outcomes)
+}
+
+fn outcome_id(outcome: &AccountOutcome) -> &str {
+    match outcome {
+        AccountOutcome::Collected(snapshot) => snapshot.account_id.as_deref().unwrap_or_default(),
+        AccountOutcome::Failed { account_id, .. } => account_id,
+    }
+}
+
+async fn collect_member(
+    config: &SdkConfig,
+    options: &LiveOptions,
+    org: &OrgOptions,
+    orgs: &OrgClient,
+    caller: &str,
+    account_id: &str,
+    scp_cache: &Mutex<HashMap<String, ScpPolicy>>,
+) -> Result<Snapshot, CollectError> {
+    let calls = CallCounter::default();
+    let member_config = if account_id == caller {
+        config.clone()
+    } else {
+        assume(config, options, &calls, account_id, &org.role_name).await?
+    };
+    let collector = AccountCollector::new(&member_config, options);
+    let location = if account_id == caller {
+        "AWS API (caller's account)".to_string()
+    } else {
+        format!("AWS API via role {}", org.role_name)
+    };
+    let mut snapshot = collector.collect(account_id, location).await?;
+    match scps_for(orgs, options, &calls, account_id, scp_cache).await {
+        Ok(levels) => snapshot.service_control_policies = Some(levels),
+        Err(err) => snapshot
+            .source
+            .missing
+            .push(format!("service control policies: {err}")),
+    }
+    for (action, count) in calls.snapshot() {
+        *snapshot.source.api_calls.entry(action).or_default() += count;
+    }
+    Ok(snapshot)
+}
+
+/// Assumes the role in the member account and returns a config that uses
+/// its temporary credentials.
+async fn assume(
+    config: &SdkConfig,
+    options: &LiveOptions,
+    calls: &CallCounter,
+    account_id: &str,
+    role_name: &str,
+) -> Result<SdkConfig, CollectError> {
+    let partition = "aws";
+    let role_arn = format!("arn:{partition}:iam::{account_id}:role/{role_name}");
+    calls.count("sts:AssumeRole");
+    let output = aws_sdk_sts::Client::new(config)
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("mfaguard")
+        .send()
+        .await
+        .map_err(|err| CollectError::AssumeRole {
+            role_arn: role_arn.clone(),
+            message: classify(
+                "sts:AssumeRole",
+                &err,
+                options.profile.as_deref(),
+                options.max_attempts,
+            )
+            .to_string(),
+        })?;
+    let credentials = output
+        .credentials()
+        .ok_or_else(|| CollectError::AssumeRole {
+            role_arn: role_arn.clone(),
+            message: "no credentials in the answer".to_string(),
+        })?;
+    let expiry = std::time::SystemTime::try_from(*credentials.expiration()).ok();
+    let provider = aws_credential_types::Credentials::new(
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        Some(credentials.session_token().to_string()),
+        expiry,
+        "mfaguard-assume-role",
+    );
+    Ok(config
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build())
+}
+
+/// The SCPs along the account's path: root first, then each OU, then the
+/// account itself.
+async fn scps_for(
+    orgs: &OrgClient,
+    options: &LiveOptions,
+    calls: &CallCounter,
+    account_id: &str,
+    cache: &Mutex<HashMap<String, ScpPolicy>>,
+) -> Result<Vec<ScpLevel>, CollectError> {
+    let fail = |action: &str, err: &dyn ClassifyErr| err.classify(action, options);
+    let mut path = vec![(account_id.to_string(), "ACCOUNT".to_string())];
+    let mut child = account_id.to_string();
+    loop {
+        calls.count("organizations:ListParents");
+        let parents = orgs
+            .list_parents()
+            .child_id(&child)
+            .send()
+            .await
+            .map_err(|err| fail("organizations:ListParents", &err))?;
+        let Some(parent) = parents.parents().first() else {
+            break;
+        };
+        let id = parent.id().unwrap_or_default().to_string();
+        let kind = parent
+            .r#type()
+            .map(|kind| kind.as_str().to_string())
+            .unwrap_or_default();
+        let is_root = kind == "ROOT";
+        path.push((id.clone(), kind));
+        if is_root || id.is_empty() {
+            break;
+        }
+        child = id;
+    }
+    path.reverse();
+
+    let mut levels = Vec::new();
+    for (target_id, target_type) in path {
+        let mut policies = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            calls.count("organizations:ListPoliciesForTarget");
+            let page = orgs
+                .list_policies_for_target()
+                .target_id(&target_id)
+                .filter(PolicyType::ServiceControlPolicy)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|err| fail("organizations:ListPoliciesForTarget", &err))?;
+            for summary in page.policies() {
+                let Some(policy_id) = summary.id() else {
+                    continue;
+                };
+                if let Some(cached) = cache.lock().await.get(policy_id) {
+                    policies.push(cached.clone());
+                    continue;
+                }
+                calls.count("organizations:DescribePolicy");
+                let described = orgs
+                    .describe_policy()
+                    .policy_id(policy_id)
+                    .send()
+                    .await
+                    .map_err(|err| fail("organizations:DescribePolicy", &err))?;
+                let content = described
+                    .policy()
+                    .and_then(|policy| policy.content())
+                    .unwrap_or_default();
+                let document = PolicyDocument::from_text(content).map_err(|message| {
+                    CollectError::BadResponse {
+                        action: "organizations:DescribePolicy".to_string(),
+                        message: format!("SCP {policy_id}: {message}"),
+                    }
+                })?;
+                let policy = ScpPolicy {
+                    id: policy_id.to_string(),
+                    name: summary.name().unwrap_or_default().to_string(),
+                    document,
+                };
+                cache
+                    .lock()
+                    .await
+                    .insert(policy_id.to_string(), policy.clone());
+                policies.push(policy);
+            }
+            match page.next_token() {
+                Some(next) => token = Some(next.to_string()),
+                None => break,
+            }
+        }
+        levels.push(ScpLevel {
+            target_id,
+            target_type,
+            policies,
+        });
+    }
+    Ok(levels)
+}
+
+/// Lets one closure classify the errors of every Organizations operation.
+trait ClassifyErr {
+    fn classify(&self, action: &str, options: &LiveOptions) -> CollectError;
+}
+
+impl<E, R> ClassifyErr for aws_smithy_runtime_api::client::result::SdkError<E, R>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn classify(&self, action: &str, options: &LiveOptions) -> CollectError {
+        classify(
+            action,
+            self,
+            options.profile.as_deref(),
+            options.max_attempts,
+        )
+    }
+}

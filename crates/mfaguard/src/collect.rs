@@ -1,0 +1,43 @@
+//! `mfaguard collect`: live collection into snapshot files.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::live::LiveArgs;
+
+#[derive(clap::Args)]
+pub struct CollectArgs {
+    /// Snapshot file to write; with --org, a directory that receives one
+    /// `ACCOUNT_ID.json` per account.
+    #[arg(long, short, value_name = "PATH")]
+    output: PathBuf,
+    #[command(flatten)]
+    live: LiveArgs,
+}
+
+pub fn run(args: CollectArgs) -> Result<u8> {
+    let collected = crate::live::collect(&args.live)?;
+    if args.live.org {
+        std::fs::create_dir_all(&args.output)
+            .with_context(|| format!("cannot create {}", args.output.display()))?;
+        for snapshot in &collected.snapshots {
+            let name = format!(
+                "{}.json",
+                snapshot.account_id.as_deref().unwrap_or("unknown")
+            );
+            snapshot.save(&args.output.join(name))?;
+        }
+    } else if let Some(snapshot) = collected.snapshots.first() {
+        snapshot.save(&args.output)?;
+    }
+    if collected.failed.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!(
+            "error: {} account(s) could not be collected",
+            collected.failed.len()
+        );
+        Ok(crate::EXIT_ERROR)
+    }
+}
