@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== test tools (moto, AWS CLI)"
+./scripts/install-test-tools.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

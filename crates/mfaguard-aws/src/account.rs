@@ -51,14 +51,16 @@ impl<'a> AccountCollector<'a> {
         }
     }
 
-    fn fail<E, R>(
+    fn fail<E>(
         &self,
         action: &str,
-        err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+        err: &aws_smithy_runtime_api::client::result::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
     ) -> CollectError
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         classify(
             action,

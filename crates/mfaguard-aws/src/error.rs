@@ -31,23 +31,37 @@ pub enum CollectError {
 }
 
 /// Classifies an SDK error of the call `action` (e.g. `iam:ListMFADevices`).
-pub fn classify<E, R>(
+pub fn classify<E>(
     action: &str,
-    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    err: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
     profile: Option<&str>,
     max_attempts: u32,
 ) -> CollectError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
     let detail = DisplayErrorContext(err).to_string();
     let lower = detail.to_ascii_lowercase();
     if let SdkError::ServiceError(service) = err {
         let inner = service.err();
-        let code = inner.code().unwrap_or_default();
-        let message = inner.message().unwrap_or(code).to_string();
+        let status = service.raw().status().as_u16();
+        let code = inner
+            .code()
+            .filter(|code| !code.is_empty())
+            .unwrap_or(match status {
+                401 | 403 => "AccessDenied",
+                429 => "Throttling",
+                _ => "",
+            });
+        let message = inner
+            .message()
+            .filter(|message| !message.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("HTTP {status}: {detail}"));
         return match code {
             "AccessDenied"
             | "AccessDeniedException"

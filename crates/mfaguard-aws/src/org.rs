@@ -340,10 +340,13 @@ trait ClassifyErr {
     fn classify(&self, action: &str, options: &LiveOptions) -> CollectError;
 }
 
-impl<E, R> ClassifyErr for aws_smithy_runtime_api::client::result::SdkError<E, R>
+impl<E> ClassifyErr
+    for aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     fn classify(&self, action: &str, options: &LiveOptions) -> CollectError {
         classify(

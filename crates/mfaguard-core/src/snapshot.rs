@@ -177,6 +177,8 @@ pub struct RoleDetail {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
 pub struct ManagedPolicyDetail {
+    /// Some exporters omit it; the ARN's last segment names the policy.
+    #[serde(default)]
     pub policy_name: String,
     #[serde(default)]
     pub policy_id: String,

@@ -1,0 +1,686 @@
+//! Live collection against moto, a real implementation of the IAM, STS and
+//! Organizations HTTP APIs, started on 127.0.0.1 by the test.
+//!
+//! Accounts are seeded through the real HTTP API with the official Rust SDK;
+//! then the real `mfaguard` binary collects them with the standard
+//! credential chain and `AWS_ENDPOINT_URL`.
+
+mod support {
+    pub mod moto;
+}
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+use support::moto::{python_or_skip, Moto};
+
+const NOW: &str = "2026-11-22T12:00:00Z";
+const MAIN_ACCOUNT: &str = "123456789012";
+const SEED_ROLE: &str = "moto-seed-admin";
+
+fn mfaguard(env: &[(String, String)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("run mfaguard")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.code().is_some(),
+        "mfaguard was killed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "not JSON ({err}): stdout {} stderr {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn policy(statements: Value) -> String {
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// Seeds one account: `users` users in a realistic mix, groups, roles.
+async fn seed_account(config: &aws_config::SdkConfig, prefix: &str, users: usize) {
+    let iam = aws_sdk_iam::Client::new(config);
+    iam.create_group()
+        .group_name("Admins")
+        .send()
+        .await
+        .expect("group");
+    iam.attach_group_policy()
+        .group_name("Admins")
+        .policy_arn(ADMIN)
+        .send()
+        .await
+        .expect("attach");
+    iam.create_group()
+        .group_name("Developers")
+        .send()
+        .await
+        .expect("group");
+    iam.put_group_policy()
+        .group_name("Developers")
+        .policy_name("dev")
+        .policy_document(policy(
+            json!([{"Effect": "Allow", "Action": ["ec2:*", "s3:Get*"], "Resource": "*"}]),
+        ))
+        .send()
+        .await
+        .expect("group policy");
+    for i in 0..users {
+        let name = format!("{prefix}{i:03}");
+        iam.create_user()
+            .user_name(&name)
+            .send()
+            .await
+            .expect("user");
+        let machine = i % 3 == 0;
+        if machine {
+            iam.create_access_key()
+                .user_name(&name)
+                .send()
+                .await
+                .expect("key");
+        } else {
+            iam.create_login_profile()
+                .user_name(&name)
+                .password("Pa55word!x")
+                .send()
+                .await
+                .expect("login");
+        }
+        if i % 3 == 1 {
+            let device = iam
+                .create_virtual_mfa_device()
+                .virtual_mfa_device_name(&name)
+                .send()
+                .await
+                .expect("virtual device");
+            let serial = device
+                .virtual_mfa_device()
+                .map(|d| d.serial_number().to_string())
+                .expect("serial");
+            iam.enable_mfa_device()
+                .user_name(&name)
+                .serial_number(serial)
+                .authentication_code1("123456")
+                .authentication_code2("654321")
+                .send()
+                .await
+                .expect("enable");
+        }
+        let group = if i % 10 == 1 || i % 10 == 2 {
+            "Admins"
+        } else {
+            "Developers"
+        };
+        iam.add_user_to_group()
+            .group_name(group)
+            .user_name(&name)
+            .send()
+            .await
+            .expect("membership");
+    }
+    // An inline allow-everything policy: moto returns it URL-encoded, as AWS does.
+    if users <= 5 {
+        return;
+    }
+    iam.put_user_policy()
+        .user_name(format!("{prefix}005"))
+        .policy_name("everything")
+        .policy_document(policy(
+            json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
+        ))
+        .send()
+        .await
+        .expect("inline");
+}
+
+async fn seed_service_role(config: &aws_config::SdkConfig) {
+    let iam = aws_sdk_iam::Client::new(config);
+    iam.create_role()
+        .role_name("app-server")
+        .assume_role_policy_document(policy(json!([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}])))
+        .send()
+        .await
+        .expect("role");
+}
+
+/// Writes the README's AWS CLI exports of the account into `dir`, with the
+/// real `aws` command (PyPI awscli) against moto.
+fn export_with_aws_cli(moto: &Moto, python: &Path, dir: &Path) -> bool {
+    let aws = python.with_file_name("aws");
+    if !aws.is_file() {
+        return false;
+    }
+    let env = moto.env("testing", "testing");
+    let run = |args: &[&str]| -> Vec<u8> {
+        let output = Command::new(&aws)
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .expect("run aws");
+        assert!(
+            output.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    run(&["iam", "generate-credential-report"]);
+    let files = [
+        (
+            "credential-report.json",
+            vec!["iam", "get-credential-report", "--output", "json"],
+        ),
+        (
+            "account-authorization-details.json",
+            vec![
+                "iam",
+                "get-account-authorization-details",
+                "--output",
+                "json",
+            ],
+        ),
+        (
+            "virtual-mfa-devices.json",
+            vec!["iam", "list-virtual-mfa-devices", "--output", "json"],
+        ),
+        (
+            "account-summary.json",
+            vec!["iam", "get-account-summary", "--output", "json"],
+        ),
+    ];
+    for (name, args) in files {
+        std::fs::write(dir.join(name), run(&args)).expect("write export");
+    }
+    // The README's loop, merged as jq would; users without MFA are skipped
+    // here only to save time (their lists are empty).
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("credential-report.json")).expect("report"))
+            .expect("json");
+    let csv = String::from_utf8(base64_decode(report["Content"].as_str().expect("content")))
+        .expect("utf8");
+    let mut devices = Vec::new();
+    for line in csv.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.get(7) != Some(&"true") || fields[0] == "<root_account>" {
+            continue;
+        }
+        let name = fields[0];
+        let listed: Value = serde_json::from_slice(&run(&[
+            "iam",
+            "list-mfa-devices",
+            "--user-name",
+            name,
+            "--output",
+            "json",
+        ]))
+        .expect("devices");
+        devices.extend(listed["MFADevices"].as_array().cloned().unwrap_or_default());
+    }
+    std::fs::write(
+        dir.join("mfa-devices.json"),
+        json!({"MFADevices": devices}).to_string(),
+    )
+    .expect("write");
+    true
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text
+        .bytes()
+        .filter(|b| *b != b'=' && !b.is_ascii_whitespace())
+    {
+        let value = ALPHABET.iter().position(|c| *c == byte).expect("base64") as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+/// Drops what legitimately differs between two collections of the same data.
+fn comparable(mut report: Value) -> Value {
+    for account in report["accounts"].as_array_mut().expect("accounts") {
+        let account = account.as_object_mut().expect("account");
+        for key in [
+            "source",
+            "location",
+            "collected_at",
+            "api_calls",
+            "credential_report_generated_at",
+            "credential_report_age_hours",
+        ] {
+            account.remove(key);
+        }
+    }
+    if let Some(warnings) = report["warnings"].as_array_mut() {
+        warnings.retain(|w| {
+            !w.as_str()
+                .unwrap_or_default()
+                .contains("credential report was generated")
+        });
+    }
+    report
+}
+
+fn result_status(report: &Value, check: &str, name: &str) -> String {
+    report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["check_id"] == check && r["resource_name"] == name)
+        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_else(|| panic!("no {check} result for {name}"))
+}
+
+#[test]
+fn live_scan_of_one_account_equals_offline_scan_of_its_cli_exports() {
+    let Some(python) = python_or_skip("live_scan_of_one_account") else {
+        return;
+    };
+    let moto = Moto::start(
+        &python,
+        &json!({MAIN_ACCOUNT: {"mfa_active": true, "virtual_mfa": true}}),
+        &[],
+    );
+    runtime().block_on(async {
+        let config = moto.sdk_config("testing", "testing", None).await;
+        // More users than one page of GetAccountAuthorizationDetails (100).
+        seed_account(&config, "user", 130).await;
+        seed_service_role(&config).await;
+    });
+    let env = moto.env("testing", "testing");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snapshot = dir.path().join("snapshot.json");
+
+    let collect = mfaguard(
+        &env,
+        &[
+            "collect",
+            "-o",
+            snapshot.to_str().expect("path"),
+            "--verbose",
+        ],
+    );
+    assert_eq!(
+        collect.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&collect.stderr)
+    );
+    let calls = String::from_utf8_lossy(&collect.stderr);
+    assert!(
+        calls.contains("iam:GetAccountAuthorizationDetails"),
+        "{calls}"
+    );
+
+    let live = json_of(&mfaguard(&env, &["scan", "--format", "json", "--now", NOW]));
+    let replayed = json_of(&mfaguard(
+        &env,
+        &[
+            "scan",
+            "--snapshot",
+            snapshot.to_str().expect("path"),
+            "--format",
+            "json",
+            "--now",
+            NOW,
+        ],
+    ));
+    assert_eq!(comparable(live.clone()), comparable(replayed));
+
+    // Pagination: every user made it.
+    let users = live["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .filter(|i| i["type"] == "user")
+        .count();
+    assert_eq!(users, 130);
+    // Call counts are in the report's metadata.
+    let calls = &live["accounts"][0]["api_calls"];
+    assert!(
+        calls["iam:GetAccountAuthorizationDetails"]
+            .as_u64()
+            .expect("count")
+            >= 2,
+        "{calls}"
+    );
+    // ListMFADevices only for users whose report shows MFA (every third).
+    assert_eq!(calls["iam:ListMFADevices"].as_u64(), Some(43), "{calls}");
+
+    // Root row added by the launcher: virtual MFA.
+    assert_eq!(
+        result_status(&live, "iam.root_mfa_enabled", "<root_account>"),
+        "pass"
+    );
+    assert_eq!(
+        result_status(&live, "iam.root_hardware_mfa", "<root_account>"),
+        "fail"
+    );
+    // user002: console, Admins, no MFA. user001: Admins with MFA.
+    assert_eq!(
+        result_status(&live, "iam.privileged_user_mfa", "user002"),
+        "fail"
+    );
+    assert_eq!(
+        result_status(&live, "iam.privileged_user_mfa", "user001"),
+        "pass"
+    );
+    assert_eq!(
+        result_status(&live, "iam.console_user_mfa", "user000"),
+        "not_applicable"
+    );
+    // The URL-encoded inline policy was decoded: user005 is privileged.
+    let user005 = live["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .find(|i| i["name"] == "user005")
+        .expect("user005");
+    assert_eq!(user005["privilege"]["privileged"], true, "{user005}");
+
+    // The same account exported with the AWS CLI, scanned offline.
+    let export = tempfile::tempdir().expect("temp dir");
+    if export_with_aws_cli(&moto, &python, export.path()) {
+        let offline = json_of(&mfaguard(
+            &env,
+            &[
+                "scan",
+                "--from",
+                export.path().to_str().expect("path"),
+                "--format",
+                "json",
+                "--now",
+                NOW,
+            ],
+        ));
+        let mut offline = comparable(offline);
+        let mut live = comparable(live);
+        // The CLI exports carry no identity provider lists; nothing else may differ.
+        for report in [&mut offline, &mut live] {
+            for account in report["accounts"].as_array_mut().expect("accounts") {
+                account
+                    .as_object_mut()
+                    .expect("account")
+                    .remove("limitations");
+            }
+        }
+        assert_eq!(live["results"], offline["results"]);
+        assert_eq!(live["identities"], offline["identities"]);
+        assert_eq!(live["kpis"], offline["kpis"]);
+        assert_eq!(live["score"], offline["score"]);
+    } else if std::env::var_os("CI").is_some() {
+        panic!("the aws CLI is not installed: run scripts/install-test-tools.sh");
+    }
+}
+
+#[test]
+fn organization_scan_reports_each_account_and_survives_a_failing_one() {
+    let Some(python) = python_or_skip("organization_scan") else {
+        return;
+    };
+    let moto = Moto::start(&python, &json!({MAIN_ACCOUNT: {"mfa_active": true}}), &[]);
+    let members: Vec<String> = runtime().block_on(async {
+        let config = moto.sdk_config("testing", "testing", None).await;
+        seed_account(&config, "mgmt", 4).await;
+        let orgs = aws_sdk_organizations::Client::new(&config);
+        orgs.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .expect("organisation");
+        let mut members = Vec::new();
+        for name in ["dev", "prod", "sandbox"] {
+            let created = orgs
+                .create_account()
+                .account_name(name)
+                .email(format!("{name}@example.com"))
+                .send()
+                .await
+                .expect("account");
+            let id = created
+                .create_account_status()
+                .and_then(|s| s.account_id())
+                .expect("account id")
+                .to_string();
+            members.push(id);
+        }
+        // An SCP on the root, inherited by every account.
+        let roots = orgs.list_roots().send().await.expect("roots");
+        let root_id = roots.roots().first().and_then(|r| r.id()).expect("root").to_string();
+        let scp = orgs
+            .create_policy()
+            .name("deny-leave")
+            .description("deny leaving")
+            .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .content(policy(json!([{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}])))
+            .send()
+            .await
+            .expect("scp");
+        let scp_id = scp.policy().and_then(|p| p.policy_summary()).and_then(|s| s.id()).expect("scp id").to_string();
+        orgs.attach_policy().policy_id(&scp_id).target_id(&root_id).send().await.expect("attach scp");
+
+        let sts = aws_sdk_sts::Client::new(&config);
+        for account in &members[..2] {
+            let assumed = sts
+                .assume_role()
+                .role_arn(format!("arn:aws:iam::{account}:role/{SEED_ROLE}"))
+                .role_session_name("seed")
+                .send()
+                .await
+                .expect("seed role");
+            let creds = assumed.credentials().expect("credentials");
+            let member = moto
+                .sdk_config(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()))
+                .await;
+            let iam = aws_sdk_iam::Client::new(&member);
+            seed_account(&member, "member", 6).await;
+        }
+        // Organizations creates OrganizationAccountAccessRole in new
+        // accounts; sandbox's has been deleted, so assuming it fails.
+        let assumed = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{}:role/{SEED_ROLE}", members[2]))
+            .role_session_name("seed")
+            .send()
+            .await
+            .expect("seed role");
+        let creds = assumed.credentials().expect("credentials");
+        let sandbox = moto
+            .sdk_config(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()))
+            .await;
+        let iam = aws_sdk_iam::Client::new(&sandbox);
+        for policy in iam
+            .list_attached_role_policies()
+            .role_name("OrganizationAccountAccessRole")
+            .send()
+            .await
+            .expect("attached")
+            .attached_policies()
+        {
+            iam.detach_role_policy()
+                .role_name("OrganizationAccountAccessRole")
+                .policy_arn(policy.policy_arn().unwrap_or_default())
+                .send()
+                .await
+                .expect("detach");
+        }
+        iam.delete_role().role_name("OrganizationAccountAccessRole").send().await.expect("delete role");
+        members
+    });
+
+    let env = moto.env("testing", "testing");
+    let output = mfaguard(
+        &env,
+        &[
+            "scan",
+            "--org",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--concurrency",
+            "2",
+        ],
+    );
+    // Partial: one account failed.
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_of(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&members[2]), "{stderr}");
+
+    let scanned: Vec<&str> = report["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap_or_default())
+        .collect();
+    assert!(scanned.contains(&MAIN_ACCOUNT), "{scanned:?}");
+    assert!(
+        scanned.contains(&members[0].as_str()) && scanned.contains(&members[1].as_str()),
+        "{scanned:?}"
+    );
+    let failed = &report["failed_accounts"];
+    assert_eq!(failed.as_array().map(Vec::len), Some(1), "{failed}");
+    assert_eq!(failed[0]["account_id"], members[2].as_str());
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot assume"),
+        "{failed}"
+    );
+
+    // Members have no <root_account> row in moto: root is unknown, never a pass.
+    let member_root = format!("arn:aws:iam::{}:root", members[0]);
+    let root_result = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| {
+            r["check_id"] == "iam.root_mfa_enabled" && r["resource_arn"] == member_root.as_str()
+        })
+        .expect("member root result");
+    assert_eq!(root_result["status"], "unknown");
+
+    // SCPs were collected along each member's path.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let collect = mfaguard(
+        &env,
+        &[
+            "collect",
+            "--org",
+            "--accounts",
+            &members[0],
+            "-o",
+            dir.path().to_str().expect("path"),
+        ],
+    );
+    assert_eq!(
+        collect.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&collect.stderr)
+    );
+    let snapshot: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(format!("{}.json", members[0])))
+            .expect("snapshot file"),
+    )
+    .expect("snapshot");
+    let levels = snapshot["service_control_policies"]
+        .as_array()
+        .expect("scp levels");
+    assert_eq!(
+        levels.first().map(|l| l["target_type"].clone()),
+        Some(json!("ROOT")),
+        "{levels:?}"
+    );
+    assert_eq!(
+        levels.last().map(|l| l["target_id"].clone()),
+        Some(json!(members[0]))
+    );
+    assert!(
+        levels[0]["policies"].to_string().contains("deny-leave"),
+        "{levels:?}"
+    );
+}
+
+#[test]
+fn access_denied_on_one_call_names_the_action() {
+    let Some(python) = python_or_skip("access_denied_on_one_call") else {
+        return;
+    };
+    // moto enforces IAM policies after this many unauthenticated requests:
+    // exactly the seeding calls below.
+    let moto = Moto::start(
+        &python,
+        &json!({}),
+        &[("INITIAL_NO_AUTH_ACTION_COUNT", "4")],
+    );
+    let (key, secret) = runtime().block_on(async {
+        let config = moto.sdk_config("testing", "testing", None).await;
+        let iam = aws_sdk_iam::Client::new(&config);
+        iam.create_user().user_name("scanner").send().await.expect("user");
+        iam.put_user_policy()
+            .user_name("scanner")
+            .policy_name("read-but-not-virtual-devices")
+            .policy_document(policy(json!([
+                {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*", "iam:GenerateCredentialReport", "sts:GetCallerIdentity"], "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:ListVirtualMFADevices", "Resource": "*"}
+            ])))
+            .send()
+            .await
+            .expect("policy");
+        iam.create_login_profile().user_name("scanner").password("Pa55word!x").send().await.expect("login");
+        let key = iam.create_access_key().user_name("scanner").send().await.expect("key");
+        let key = key.access_key().expect("access key");
+        (key.access_key_id().to_string(), key.secret_access_key().to_string())
+    });
+    let output = mfaguard(
+        &moto.env(&key, &secret),
+        &["scan", "--format", "json", "--max-attempts", "1"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("access denied calling iam:ListVirtualMFADevices"),
+        "{stderr}"
+    );
+}
