@@ -500,7 +500,6 @@ fn organization_scan_reports_each_account_and_survives_a_failing_one() {
             let member = moto
                 .sdk_config(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()))
                 .await;
-            let iam = aws_sdk_iam::Client::new(&member);
             seed_account(&member, "member", 6).await;
         }
         // Organizations creates OrganizationAccountAccessRole in new
