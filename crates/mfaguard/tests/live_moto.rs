@@ -683,3 +683,24 @@ fn access_denied_on_one_call_names_the_action() {
         "{stderr}"
     );
 }
+
+#[test]
+fn missing_credentials_are_reported_in_plain_words() {
+    let env: Vec<(String, String)> = vec![
+        ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()),
+        ("MFAGUARD_STORE".into(), "none".into()),
+    ];
+    let output = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(["scan", "--max-attempts", "1"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("run mfaguard");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no AWS credentials found"), "{stderr}");
+}
