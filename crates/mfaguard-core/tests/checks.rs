@@ -532,3 +532,49 @@ fn without_the_virtual_device_list_device_kinds_stay_unknown() {
         2
     );
 }
+
+// ---- iam.mfa_condition_pitfall -------------------------------------------
+
+#[test]
+fn condition_pitfalls_are_reported_per_statement_with_the_fix() {
+    let pitfall = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Fine", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Sid": "DenyWithoutMfa", "Effect": "Deny", "NotAction": "iam:*", "Resource": "*",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}
+    ]});
+    let mut account = Account::new().user(Row::user("u"), &["Legacy"], &[], &[]);
+    account.groups.push(json!({
+        "Path": "/", "GroupName": "Legacy", "GroupId": "AGPA2", "Arn": format!("arn:aws:iam::{ACCOUNT}:group/Legacy"),
+        "GroupPolicyList": [{"PolicyName": "legacy-mfa", "PolicyDocument": pitfall}], "AttachedManagedPolicies": []
+    }));
+    let sound = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*",
+         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+    ]});
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/ForceMFA");
+    account.policies.push(json!({
+        "PolicyName": "ForceMFA", "Arn": policy_arn, "DefaultVersionId": "v1",
+        "PolicyVersionList": [{"Document": sound, "VersionId": "v1", "IsDefaultVersion": true}]
+    }));
+    let report = account.scan();
+    let (status, message) = outcome(
+        &report,
+        "iam.mfa_condition_pitfall",
+        "Legacy inline legacy-mfa statement 1 (DenyWithoutMfa)",
+    );
+    assert_eq!(status, Status::Fail);
+    assert!(
+        message.contains("\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":\"false\"}"),
+        "{message}"
+    );
+    assert_eq!(status_named(&report, "ForceMFA statement 0"), Status::Pass);
+    // The statement without MFA keys is not examined.
+    assert!(!report
+        .results
+        .iter()
+        .any(|r| r.resource_name.contains("statement 0 (Fine)")));
+}
+
+fn status_named(report: &mfaguard_core::Report, name: &str) -> Status {
+    status(report, "iam.mfa_condition_pitfall", name)
+}

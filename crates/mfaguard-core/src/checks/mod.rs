@@ -12,6 +12,7 @@ use crate::snapshot::Snapshot;
 
 mod breakglass_hardware_mfa;
 mod console_user_mfa;
+mod mfa_condition_pitfall;
 mod mfa_exception_review;
 mod privileged_user_mfa;
 mod root_access_keys;
@@ -20,6 +21,7 @@ mod root_mfa_enabled;
 
 pub use breakglass_hardware_mfa::BreakglassHardwareMfa;
 pub use console_user_mfa::ConsoleUserMfa;
+pub use mfa_condition_pitfall::MfaConditionPitfall;
 pub use mfa_exception_review::MfaExceptionReview;
 pub use privileged_user_mfa::PrivilegedUserMfa;
 pub use root_access_keys::RootAccessKeys;
@@ -186,6 +188,7 @@ pub fn all() -> &'static [&'static dyn Check] {
         &ConsoleUserMfa,
         &PrivilegedUserMfa,
         &BreakglassHardwareMfa,
+        &MfaConditionPitfall,
         &MfaExceptionReview,
     ]
 }
