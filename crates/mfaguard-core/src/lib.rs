@@ -6,6 +6,7 @@ pub mod checks;
 pub mod config;
 pub mod credential_report;
 pub mod error;
+pub mod escalation;
 pub mod identity;
 pub mod inventory;
 pub mod kpi;
