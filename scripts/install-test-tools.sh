@@ -12,4 +12,17 @@ fi
 if ! "$venv/bin/python" -c 'import moto, werkzeug, flask' 2>/dev/null || [ ! -x "$venv/bin/aws" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' 'awscli==1.46.3'
 fi
+# The Node driver of the differential test against @cloud-copilot/iam-simulate
+# (versions pinned by scripts/iam-simulate/package-lock.json); reinstalled only
+# when the lock file changed.
+sim=scripts/iam-simulate
+if command -v npm >/dev/null 2>&1; then
+  if ! cmp -s "$sim/package-lock.json" "$sim/node_modules/.mfaguard-installed-lock" 2>/dev/null; then
+    npm ci --prefix "$sim" --no-audit --no-fund --loglevel=error >/dev/null
+    cp "$sim/package-lock.json" "$sim/node_modules/.mfaguard-installed-lock"
+  fi
+  echo "test tools: iam-simulate $(node -p "require('./$sim/node_modules/@cloud-copilot/iam-simulate/package.json').version")"
+else
+  echo "test tools: npm not found; the differential test against iam-simulate will be skipped"
+fi
 echo "test tools: $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'), $("$venv/bin/aws" --version 2>&1)"
