@@ -47,6 +47,12 @@ pub struct ScanArgs {
     /// exception expiry are judged against it. For reproducible reports.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    /// Scan only the accounts of shard I of N (stable hash of the account
+    /// ID), for several runners sharing one organisation and one store.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<mfaguard_store::Shard>,
+    #[command(flatten)]
+    store: crate::store_args::StoreArgs,
     #[command(flatten)]
     live: crate::live::LiveArgs,
 }
@@ -112,6 +118,7 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         let collected = crate::live::collect(&args.live)?;
         (collected.snapshots, collected.failed)
     };
+    let (snapshots, failed) = crate::store_args::apply_shard(args.shard, snapshots, failed);
     if let Some(path) = &args.save_snapshot {
         match snapshots.as_slice() {
             [snapshot] => snapshot.save(path)?,
@@ -121,6 +128,7 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     let mut report = mfaguard_core::analyze(&snapshots, &config, now);
     report.failed_accounts = failed;
     emit(&report, args.format, args.output.as_deref())?;
+    crate::store_args::record_scan(&args.store, &report, &snapshots, &config, args.shard)?;
     if report.is_partial() {
         eprintln!(
             "error: the scan is partial: {} account(s) could not be scanned",

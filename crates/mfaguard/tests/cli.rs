@@ -9,6 +9,8 @@ fn mfaguard(args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         // Never reach for instance metadata from a test.
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // Never record into the developer's history.
+        .env("MFAGUARD_STORE", "none")
         .output()
         .expect("run mfaguard")
 }

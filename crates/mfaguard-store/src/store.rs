@@ -1,0 +1,718 @@
+//! The store: opens a backend, migrates it, records scans and reads them
+//! back. Everything here goes through [`Db`], so both backends share it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{insert_rows, transaction, Db, Row, Value};
+use crate::error::{Result, StoreError};
+use crate::location::Location;
+use crate::model::{
+    AccountRecord, ConsoleCoverage, Counts, DeviceRecord, ExceptionRecord, IdentityRecord,
+    KeyRecord, ResultRecord, ScanRecord, ScanSummary, StoredAccount,
+};
+use crate::time;
+
+/// A message to put in the outbox with a scan, in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// Opaque key of the destination (see [`crate::outbox::target_key`]).
+    pub target: String,
+    /// `json` or `slack`.
+    pub format: String,
+    pub payload: serde_json::Value,
+}
+
+/// Which scans to list.
+#[derive(Debug, Clone, Default)]
+pub struct ScanFilter {
+    /// Only scans that covered this account (and their figures for it).
+    pub account: Option<String>,
+    /// Only scans made at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only the last N.
+    pub limit: Option<usize>,
+}
+
+/// A history of scans in SQLite or PostgreSQL.
+pub struct Store {
+    pub(crate) db: Box<dyn Db>,
+    location: Location,
+}
+
+impl Store {
+    /// Opens (creating it if needed) and migrates the store.
+    pub fn open(location: &Location) -> Result<Store> {
+        let db: Box<dyn Db> = match location {
+            Location::Sqlite(path) => Box::new(crate::sqlite::SqliteDb::open(path)?),
+            Location::Postgres(url) => Box::new(crate::postgres::PostgresDb::connect(
+                url,
+                &location.display(),
+            )?),
+        };
+        let mut store = Store {
+            db,
+            location: location.clone(),
+        };
+        crate::schema::migrate(store.db.as_mut()).map_err(|err| match err {
+            StoreError::NewerSchema { .. } => err,
+            other => StoreError::Open {
+                location: location.display(),
+                message: format!("migrating the schema failed: {other}"),
+            },
+        })?;
+        Ok(store)
+    }
+
+    /// Opens a store that must already hold history: a SQLite file that does
+    /// not exist is an error, not a new empty store.
+    pub fn open_existing(location: &Location) -> Result<Store> {
+        if let Some(path) = location.sqlite_path() {
+            if !path.exists() {
+                return Err(StoreError::Open {
+                    location: location.display(),
+                    message: "no such file: no scan has been recorded there yet (run `mfaguard scan`, which records every scan)".to_string(),
+                });
+            }
+        }
+        Store::open(location)
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The schema version (the highest migration applied).
+    pub fn schema_version(&mut self) -> Result<i64> {
+        Ok(crate::schema::applied(self.db.as_mut())?
+            .last()
+            .copied()
+            .unwrap_or(0))
+    }
+
+    /// Records a scan in one transaction; returns its ID.
+    pub fn record(&mut self, scan: &ScanRecord) -> Result<i64> {
+        self.record_with(scan, &|_| Vec::new(), &mut |_| true)
+    }
+
+    /// Records a scan and the outbox messages made from its ID, in one
+    /// transaction: all of it is visible, or none. `progress` is called
+    /// with the rows written so far after each batch of rows; returning
+    /// false aborts and rolls everything back.
+    pub fn record_with(
+        &mut self,
+        scan: &ScanRecord,
+        messages: &dyn Fn(i64) -> Vec<NewMessage>,
+        progress: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<i64> {
+        transaction(self.db.as_mut(), |db| {
+            insert_scan(db, scan, progress).and_then(|id| {
+                let now = time::format(Utc::now());
+                for message in messages(id) {
+                    db.execute(
+                        "INSERT INTO outbox (created_at, scan_id, target, format, payload, attempts) VALUES (?, ?, ?, ?, ?, 0)",
+                        &[
+                            now.clone().into(),
+                            id.into(),
+                            message.target.into(),
+                            message.format.into(),
+                            message.payload.to_string().into(),
+                        ],
+                    )?;
+                }
+                Ok(id)
+            })
+        })
+    }
+
+    /// Scans in time order (oldest first).
+    pub fn scans(&mut self, filter: &ScanFilter) -> Result<Vec<ScanSummary>> {
+        let mut sql = String::from(SCAN_COLUMNS);
+        let mut params = Vec::new();
+        let mut clauses = Vec::new();
+        if let Some(account) = &filter.account {
+            clauses.push(
+                "id IN (SELECT scan_id FROM scan_accounts WHERE account_id = ? AND status = 'scanned')",
+            );
+            params.push(Value::from(account));
+        }
+        if let Some(since) = filter.since {
+            clauses.push("scanned_at >= ?");
+            params.push(time::format(since).into());
+        }
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
+        }
+        sql.push_str(" ORDER BY scanned_at, id");
+        let mut scans = self
+            .db
+            .query(&sql, &params)?
+            .iter()
+            .map(scan_summary)
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(account) = &filter.account {
+            // Figures for that account only.
+            let rows = self.account_rows(Some(account))?;
+            for scan in &mut scans {
+                if let Some(row) = rows.iter().find(|row| row.scan_id == scan.id) {
+                    scan.posture = row.record.posture;
+                    scan.counts = row.record.counts;
+                    scan.cis_v3 = cis_percent(&row.record.cis_v3);
+                    scan.cis_v5 = cis_percent(&row.record.cis_v5);
+                }
+            }
+        }
+        if let Some(limit) = filter.limit {
+            let skip = scans.len().saturating_sub(limit);
+            scans.drain(..skip);
+        }
+        Ok(scans)
+    }
+
+    pub fn scan(&mut self, id: i64) -> Result<ScanSummary> {
+        let sql = format!("{SCAN_COLUMNS} WHERE id = ?");
+        let rows = self.db.query(&sql, &[id.into()])?;
+        rows.first()
+            .map(scan_summary)
+            .unwrap_or(Err(StoreError::NoSuchScan(id)))
+    }
+
+    /// The report JSON exactly as the scan produced it.
+    pub fn report_json(&mut self, id: i64) -> Result<String> {
+        let rows = self
+            .db
+            .query("SELECT report_json FROM scans WHERE id = ?", &[id.into()])?;
+        rows.first()
+            .map(|row| row.text(0))
+            .unwrap_or(Err(StoreError::NoSuchScan(id)))
+    }
+
+    /// Per-account rows of every scan, in time order.
+    pub fn account_rows(&mut self, account: Option<&str>) -> Result<Vec<StoredAccount>> {
+        let mut sql = String::from(
+            "SELECT scan_id, scanned_at, account_id, status, error, source, location, collected_at,
+                    credential_report_generated_at, posture, passed_weight, failed_weight, cis_v3, cis_v5,
+                    fail_count, excepted_count, unknown_count, pass_count, not_applicable_count, coverage
+             FROM scan_accounts",
+        );
+        let mut params = Vec::new();
+        if let Some(account) = account {
+            sql.push_str(" WHERE account_id = ?");
+            params.push(Value::from(account));
+        }
+        sql.push_str(" ORDER BY scanned_at, scan_id, account_id");
+        self.db
+            .query(&sql, &params)?
+            .iter()
+            .map(stored_account)
+            .collect()
+    }
+
+    /// Results of a scan (of one account, or all).
+    pub fn results(&mut self, scan_id: i64, account: Option<&str>) -> Result<Vec<ResultRecord>> {
+        let mut sql = String::from(
+            "SELECT account_id, check_id, status, severity, resource_arn, resource_name, message,
+                    exception_owner, exception_expires
+             FROM scan_results WHERE scan_id = ?",
+        );
+        let mut params = vec![Value::from(scan_id)];
+        if let Some(account) = account {
+            sql.push_str(" AND account_id = ?");
+            params.push(account.into());
+        }
+        self.db
+            .query(&sql, &params)?
+            .iter()
+            .map(|row| result_record(row, 0, true))
+            .collect()
+    }
+
+    /// Identities of a scan (of one account, or all).
+    pub fn identities(
+        &mut self,
+        scan_id: i64,
+        account: Option<&str>,
+    ) -> Result<Vec<IdentityRecord>> {
+        let mut sql = String::from(
+            "SELECT account_id, arn, name, kind, tier, console_access, mfa_active, breakglass, privileged,
+                    created, password_last_changed, mfa_devices, access_keys, groups_json, policies
+             FROM scan_identities WHERE scan_id = ?",
+        );
+        let mut params = vec![Value::from(scan_id)];
+        if let Some(account) = account {
+            sql.push_str(" AND account_id = ?");
+            params.push(account.into());
+        }
+        self.db
+            .query(&sql, &params)?
+            .iter()
+            .map(identity_record)
+            .collect()
+    }
+
+    /// The exceptions of the configuration a scan ran with.
+    pub fn exceptions(&mut self, scan_id: i64) -> Result<Vec<ExceptionRecord>> {
+        self.db
+            .query(
+                "SELECT check_id, resource, owner, reason, expires, reviewed, config_line
+                 FROM scan_exceptions WHERE scan_id = ? ORDER BY config_line",
+                &[scan_id.into()],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(ExceptionRecord {
+                    check_id: row.text(0)?,
+                    resource: row.text(1)?,
+                    owner: row.text(2)?,
+                    reason: row.text(3)?,
+                    expires: time::parse_date(&row.text(4)?)?,
+                    reviewed: row
+                        .opt_text(5)?
+                        .map(|text| time::parse_date(&text))
+                        .transpose()?,
+                    config_line: row.count(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// `(scan_id, result)` for every result of every scan (messages left
+    /// out), for the finding timelines of the KPIs.
+    pub(crate) fn finding_rows(
+        &mut self,
+        account: Option<&str>,
+    ) -> Result<Vec<(i64, ResultRecord)>> {
+        let mut sql = String::from(
+            "SELECT scan_id, account_id, check_id, status, severity, resource_arn, resource_name
+             FROM scan_results",
+        );
+        let mut params = Vec::new();
+        if let Some(account) = account {
+            sql.push_str(" WHERE account_id = ?");
+            params.push(Value::from(account));
+        }
+        self.db
+            .query(&sql, &params)?
+            .iter()
+            .map(|row| Ok((row.int(0)?, result_record(row, 1, false)?)))
+            .collect()
+    }
+
+    /// `(scan_id, account_id, arn)` of every identity of every scan.
+    pub(crate) fn identity_keys(
+        &mut self,
+        account: Option<&str>,
+    ) -> Result<Vec<(i64, String, String)>> {
+        let mut sql = String::from("SELECT scan_id, account_id, arn FROM scan_identities");
+        let mut params = Vec::new();
+        if let Some(account) = account {
+            sql.push_str(" WHERE account_id = ?");
+            params.push(Value::from(account));
+        }
+        self.db
+            .query(&sql, &params)?
+            .iter()
+            .map(|row| Ok((row.int(0)?, row.text(1)?, row.text(2)?)))
+            .collect()
+    }
+
+    /// The latest scan that covered each account (by scan time, then ID).
+    pub fn latest_scan_per_account(
+        &mut self,
+        account: Option<&str>,
+    ) -> Result<BTreeMap<String, i64>> {
+        let mut latest = BTreeMap::new();
+        for row in self.account_rows(account)? {
+            if row.record.is_scanned() {
+                latest.insert(row.record.account_id.clone(), row.scan_id);
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Rows per table, for diagnostics and tests.
+    pub fn table_counts(&mut self) -> Result<BTreeMap<String, usize>> {
+        let mut counts = BTreeMap::new();
+        for table in [
+            "scans",
+            "scan_accounts",
+            "scan_results",
+            "scan_identities",
+            "scan_exceptions",
+            "outbox",
+        ] {
+            let rows = self
+                .db
+                .query(&format!("SELECT COUNT(*) FROM {table}"), &[])?;
+            let count = rows
+                .first()
+                .map(|row| row.count(0))
+                .transpose()?
+                .unwrap_or(0);
+            counts.insert(table.to_string(), count);
+        }
+        Ok(counts)
+    }
+
+    /// The last two scans (overall, or that covered `account`).
+    pub fn last_two_scans(&mut self, account: Option<&str>) -> Result<Option<(i64, i64)>> {
+        let scans = self.scans(&ScanFilter {
+            account: account.map(str::to_string),
+            since: None,
+            limit: Some(2),
+        })?;
+        Ok(match scans.as_slice() {
+            [a, b] => Some((a.id, b.id)),
+            _ => None,
+        })
+    }
+}
+
+const SCAN_COLUMNS: &str = "SELECT id, scanned_at, recorded_at, tool_version, accounts, shard, partial, posture, cis_v3, cis_v5,
+        fail_count, excepted_count, unknown_count, pass_count, not_applicable_count FROM scans";
+
+fn scan_summary(row: &Row) -> Result<ScanSummary> {
+    Ok(ScanSummary {
+        id: row.int(0)?,
+        scanned_at: time::parse(&row.text(1)?)?,
+        recorded_at: time::parse(&row.text(2)?)?,
+        tool_version: row.text(3)?,
+        accounts: row
+            .text(4)?
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(str::to_string)
+            .collect(),
+        shard: row.opt_text(5)?,
+        partial: row.bool(6)?,
+        posture: row.opt_float(7)?,
+        cis_v3: row.opt_float(8)?,
+        cis_v5: row.opt_float(9)?,
+        counts: Counts {
+            fail: row.count(10)?,
+            excepted: row.count(11)?,
+            unknown: row.count(12)?,
+            pass: row.count(13)?,
+            not_applicable: row.count(14)?,
+        },
+    })
+}
+
+/// Percent of passing CIS recommendations in a recommendation map.
+pub(crate) fn cis_percent(recommendations: &BTreeMap<String, String>) -> Option<f64> {
+    let passed = recommendations.values().filter(|s| *s == "pass").count();
+    let failed = recommendations.values().filter(|s| *s == "fail").count();
+    let decided = passed + failed;
+    (decided > 0).then(|| time::round1(100.0 * passed as f64 / decided as f64))
+}
+
+fn json_of<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|err| StoreError::Corrupt(format!("{what}: {err}")))
+}
+
+fn stored_account(row: &Row) -> Result<StoredAccount> {
+    let opt_time = |index: usize| -> Result<Option<DateTime<Utc>>> {
+        row.opt_text(index)?
+            .map(|text| time::parse(&text))
+            .transpose()
+    };
+    Ok(StoredAccount {
+        scan_id: row.int(0)?,
+        scanned_at: time::parse(&row.text(1)?)?,
+        record: AccountRecord {
+            account_id: row.text(2)?,
+            status: row.text(3)?,
+            error: row.opt_text(4)?,
+            source: row.opt_text(5)?,
+            location: row.opt_text(6)?,
+            collected_at: opt_time(7)?,
+            credential_report_generated_at: opt_time(8)?,
+            posture: row.opt_float(9)?,
+            passed_weight: u64::try_from(row.int(10)?).unwrap_or(0),
+            failed_weight: u64::try_from(row.int(11)?).unwrap_or(0),
+            cis_v3: json_of(&row.text(12)?, "cis_v3")?,
+            cis_v5: json_of(&row.text(13)?, "cis_v5")?,
+            counts: Counts {
+                fail: row.count(14)?,
+                excepted: row.count(15)?,
+                unknown: row.count(16)?,
+                pass: row.count(17)?,
+                not_applicable: row.count(18)?,
+            },
+            coverage: json_of::<ConsoleCoverage>(&row.text(19)?, "coverage")?,
+        },
+    })
+}
+
+/// A result from columns starting at `at`: account, check, status,
+/// severity, ARN, name, then (with `full`) message and exception.
+fn result_record(row: &Row, at: usize, full: bool) -> Result<ResultRecord> {
+    Ok(ResultRecord {
+        account_id: row.text(at)?,
+        check_id: row.text(at + 1)?,
+        status: row.text(at + 2)?,
+        severity: row.text(at + 3)?,
+        resource_arn: row.text(at + 4)?,
+        resource_name: row.text(at + 5)?,
+        message: if full {
+            row.text(at + 6)?
+        } else {
+            String::new()
+        },
+        exception_owner: if full { row.opt_text(at + 7)? } else { None },
+        exception_expires: if full { row.opt_text(at + 8)? } else { None },
+    })
+}
+
+fn identity_record(row: &Row) -> Result<IdentityRecord> {
+    Ok(IdentityRecord {
+        account_id: row.text(0)?,
+        arn: row.text(1)?,
+        name: row.text(2)?,
+        kind: row.text(3)?,
+        tier: row.text(4)?,
+        console_access: row.opt_bool(5)?,
+        mfa_active: row.opt_bool(6)?,
+        breakglass: row.bool(7)?,
+        privileged: row.opt_bool(8)?,
+        created: row.opt_text(9)?.map(|t| time::parse(&t)).transpose()?,
+        password_last_changed: row.opt_text(10)?,
+        mfa_devices: json_of::<Vec<DeviceRecord>>(&row.text(11)?, "mfa_devices")?,
+        access_keys: json_of::<Vec<KeyRecord>>(&row.text(12)?, "access_keys")?,
+        groups: json_of(&row.text(13)?, "groups")?,
+        policies: json_of(&row.text(14)?, "policies")?,
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
+}
+
+fn insert_scan(
+    db: &mut dyn Db,
+    scan: &ScanRecord,
+    progress: &mut dyn FnMut(usize) -> bool,
+) -> Result<i64> {
+    let scanned_at = time::format(scan.scanned_at);
+    let rows = db.query(
+        "INSERT INTO scans (scanned_at, recorded_at, tool_version, report_schema_version, accounts, shard,
+                            partial, posture, cis_v3, cis_v5, fail_count, excepted_count, unknown_count,
+                            pass_count, not_applicable_count, report_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        &[
+            scanned_at.clone().into(),
+            time::format(Utc::now()).into(),
+            scan.tool_version.clone().into(),
+            i64::from(scan.report_schema_version).into(),
+            scan.account_ids().join(",").into(),
+            scan.shard.clone().into(),
+            scan.partial.into(),
+            scan.posture.into(),
+            scan.cis_v3.into(),
+            scan.cis_v5.into(),
+            scan.counts.fail.into(),
+            scan.counts.excepted.into(),
+            scan.counts.unknown.into(),
+            scan.counts.pass.into(),
+            scan.counts.not_applicable.into(),
+            scan.report_json.clone().into(),
+        ],
+    )?;
+    let id = rows
+        .first()
+        .map(|row| row.int(0))
+        .unwrap_or_else(|| Err(StoreError::Corrupt("INSERT returned no id".into())))?;
+
+    let mut written = 0usize;
+    let mut step = |table_rows: usize| {
+        // Rows of earlier tables count too.
+        progress(written + table_rows)
+    };
+    let accounts: Vec<Vec<Value>> = scan
+        .accounts
+        .iter()
+        .map(|a| {
+            vec![
+                id.into(),
+                a.account_id.clone().into(),
+                scanned_at.clone().into(),
+                a.status.clone().into(),
+                a.error.clone().into(),
+                a.source.clone().into(),
+                a.location.clone().into(),
+                a.collected_at.map(time::format).into(),
+                a.credential_report_generated_at.map(time::format).into(),
+                a.posture.into(),
+                i64::try_from(a.passed_weight).unwrap_or(i64::MAX).into(),
+                i64::try_from(a.failed_weight).unwrap_or(i64::MAX).into(),
+                to_json(&a.cis_v3).into(),
+                to_json(&a.cis_v5).into(),
+                a.counts.fail.into(),
+                a.counts.excepted.into(),
+                a.counts.unknown.into(),
+                a.counts.pass.into(),
+                a.counts.not_applicable.into(),
+                to_json(&a.coverage).into(),
+            ]
+        })
+        .collect();
+    let n = accounts.len();
+    insert_rows(
+        db,
+        "scan_accounts",
+        &[
+            "scan_id",
+            "account_id",
+            "scanned_at",
+            "status",
+            "error",
+            "source",
+            "location",
+            "collected_at",
+            "credential_report_generated_at",
+            "posture",
+            "passed_weight",
+            "failed_weight",
+            "cis_v3",
+            "cis_v5",
+            "fail_count",
+            "excepted_count",
+            "unknown_count",
+            "pass_count",
+            "not_applicable_count",
+            "coverage",
+        ],
+        accounts,
+        &mut step,
+    )?;
+    written += n;
+
+    let results: Vec<Vec<Value>> = scan
+        .results
+        .iter()
+        .map(|r| {
+            vec![
+                id.into(),
+                r.account_id.clone().into(),
+                r.check_id.clone().into(),
+                r.status.clone().into(),
+                r.severity.clone().into(),
+                r.resource_arn.clone().into(),
+                r.resource_name.clone().into(),
+                r.message.clone().into(),
+                r.exception_owner.clone().into(),
+                r.exception_expires.clone().into(),
+            ]
+        })
+        .collect();
+    let n = results.len();
+    let mut step = |table_rows: usize| progress(written + table_rows);
+    insert_rows(
+        db,
+        "scan_results",
+        &[
+            "scan_id",
+            "account_id",
+            "check_id",
+            "status",
+            "severity",
+            "resource_arn",
+            "resource_name",
+            "message",
+            "exception_owner",
+            "exception_expires",
+        ],
+        results,
+        &mut step,
+    )?;
+    written += n;
+
+    let identities: Vec<Vec<Value>> = scan
+        .identities
+        .iter()
+        .map(|i| {
+            vec![
+                id.into(),
+                i.account_id.clone().into(),
+                i.arn.clone().into(),
+                i.name.clone().into(),
+                i.kind.clone().into(),
+                i.tier.clone().into(),
+                i.console_access.into(),
+                i.mfa_active.into(),
+                i.breakglass.into(),
+                i.privileged.into(),
+                i.created.map(time::format).into(),
+                i.password_last_changed.clone().into(),
+                to_json(&i.mfa_devices).into(),
+                to_json(&i.access_keys).into(),
+                to_json(&i.groups).into(),
+                to_json(&i.policies).into(),
+            ]
+        })
+        .collect();
+    let n = identities.len();
+    let mut step = |table_rows: usize| progress(written + table_rows);
+    insert_rows(
+        db,
+        "scan_identities",
+        &[
+            "scan_id",
+            "account_id",
+            "arn",
+            "name",
+            "kind",
+            "tier",
+            "console_access",
+            "mfa_active",
+            "breakglass",
+            "privileged",
+            "created",
+            "password_last_changed",
+            "mfa_devices",
+            "access_keys",
+            "groups_json",
+            "policies",
+        ],
+        identities,
+        &mut step,
+    )?;
+    written += n;
+
+    let exceptions: Vec<Vec<Value>> = scan
+        .exceptions
+        .iter()
+        .map(|e| {
+            vec![
+                id.into(),
+                e.check_id.clone().into(),
+                e.resource.clone().into(),
+                e.owner.clone().into(),
+                e.reason.clone().into(),
+                e.expires.to_string().into(),
+                e.reviewed.map(|d| d.to_string()).into(),
+                e.config_line.into(),
+            ]
+        })
+        .collect();
+    let mut step = |table_rows: usize| progress(written + table_rows);
+    insert_rows(
+        db,
+        "scan_exceptions",
+        &[
+            "scan_id",
+            "check_id",
+            "resource",
+            "owner",
+            "reason",
+            "expires",
+            "reviewed",
+            "config_line",
+        ],
+        exceptions,
+        &mut step,
+    )?;
+    Ok(id)
+}

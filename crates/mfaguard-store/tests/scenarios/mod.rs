@@ -1,0 +1,548 @@
+//! The store's behaviour, written once and run against both backends
+//! (`tests/sqlite.rs`, `tests/postgres.rs`).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Duration as Days;
+use mfaguard_store::alerts::AlertKind;
+use mfaguard_store::{KpiOptions, Location, NewMessage, ScanFilter, ScanRecord, Store};
+use serde_json::json;
+
+use crate::support::{at, changing_account, scan, Account, User, ACCOUNT};
+
+pub fn migrations_from_empty(location: &Location) {
+    let mut store = Store::open(location).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        mfaguard_store::latest_schema_version()
+    );
+    assert!(store.table_counts().unwrap().values().all(|&n| n == 0));
+    drop(store);
+    // Opening again applies nothing twice.
+    let mut store = Store::open(location).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        mfaguard_store::latest_schema_version()
+    );
+    assert!(store.scans(&ScanFilter::default()).unwrap().is_empty());
+}
+
+/// Three scans of a changing account: the diff and the time to remediate.
+pub fn three_scans(location: &Location) {
+    let mut store = Store::open(location).unwrap();
+    let mut ids = Vec::new();
+    let mut reports = Vec::new();
+    for (account, now) in changing_account() {
+        let (report, record) = scan(&[&account], now, "");
+        ids.push(store.record(&record).unwrap());
+        reports.push(report);
+    }
+    // History.
+    let scans = store.scans(&ScanFilter::default()).unwrap();
+    assert_eq!(scans.iter().map(|s| s.id).collect::<Vec<_>>(), ids);
+    assert_eq!(scans[0].accounts, vec![ACCOUNT.to_string()]);
+    assert_eq!(scans[0].scanned_at, at("2026-01-01T00:00:00Z"));
+    assert_eq!(
+        scans[1].counts.fail,
+        reports[1].count(mfaguard_core::Status::Fail)
+    );
+    assert_eq!(scans[2].posture, reports[2].score.posture);
+    let last = store
+        .scans(&ScanFilter {
+            limit: Some(1),
+            ..ScanFilter::default()
+        })
+        .unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].id, ids[2]);
+    // The report is kept exactly.
+    assert_eq!(
+        store.report_json(ids[1]).unwrap(),
+        serde_json::to_string(&reports[1]).unwrap()
+    );
+
+    // Diff of the last two (the default).
+    let (a, b) = store.last_two_scans(None).unwrap().unwrap();
+    assert_eq!((a, b), (ids[1], ids[2]));
+    let diff = store.diff(a, b, None).unwrap();
+    let names = |list: &[mfaguard_store::diff::ChangedResult]| {
+        let mut names: Vec<String> = list
+            .iter()
+            .filter(|r| r.check_id == "iam.console_user_mfa")
+            .map(|r| format!("{}:{}", r.resource_name, r.to.as_deref().unwrap_or("gone")))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&diff.fixed), ["carol:pass", "dave:gone"]);
+    assert_eq!(names(&diff.newly_failing), Vec::<String>::new());
+    assert_eq!(
+        diff.removed_identities
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>(),
+        ["dave"]
+    );
+    assert!(diff.new_identities.is_empty());
+    assert_eq!(
+        diff.mfa_devices_added
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind.as_str()))
+            .collect::<Vec<_>>(),
+        [("carol", "fido")]
+    );
+    assert!(diff.mfa_devices_removed.is_empty());
+
+    // Diff of the first two.
+    let diff = store.diff(ids[0], ids[1], None).unwrap();
+    assert_eq!(names(&diff.newly_failing), ["alice:fail", "carol:fail"]);
+    assert_eq!(names(&diff.fixed), ["bob:pass"]);
+    assert_eq!(
+        diff.new_identities
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>(),
+        ["carol"]
+    );
+    assert_eq!(
+        diff.mfa_devices_removed
+            .iter()
+            .map(|d| format!("{} {}", d.name, d.serial))
+            .collect::<Vec<_>>(),
+        [format!("alice arn:aws:iam::{ACCOUNT}:mfa/alice")]
+    );
+    assert_eq!(
+        diff.mfa_devices_added
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>(),
+        ["bob"]
+    );
+
+    // KPIs: time to remediate console MFA, as of day 20.
+    let options = KpiOptions {
+        account: None,
+        check: Some("iam.console_user_mfa".into()),
+        since: None,
+        now: at("2026-01-21T00:00:00Z"),
+    };
+    let kpis = store.kpis(&options).unwrap();
+    let ttr = &kpis.time_to_remediate;
+    let mut remediated: Vec<String> = ttr
+        .remediated
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} new={}",
+                f.resource_name, f.days, f.resolution, f.new_identity
+            )
+        })
+        .collect();
+    remediated.sort();
+    assert_eq!(
+        remediated,
+        [
+            "bob 10 fixed new=false",
+            "carol 10 fixed new=true",
+            "dave 20 removed new=false"
+        ]
+    );
+    assert_eq!(ttr.all.samples, 3);
+    assert_eq!(ttr.all.mean_days, Some(13.3));
+    assert_eq!(ttr.all.median_days, Some(10.0));
+    assert_eq!(ttr.existing_identities.samples, 2);
+    assert_eq!(ttr.existing_identities.mean_days, Some(15.0));
+    assert_eq!(ttr.new_identities.samples, 1);
+    assert_eq!(ttr.new_identities.median_days, Some(10.0));
+    // alice has failed since day 10.
+    assert_eq!(kpis.open_findings.total, 1);
+    assert_eq!(kpis.open_findings.findings[0].resource_name, "alice");
+    assert_eq!(kpis.open_findings.findings[0].age_days, 10.0);
+    assert_eq!(kpis.open_findings.by_age.up_to_30_days, 1);
+
+    // Coverage per scan: 2/4, 2/5, 3/4 console users (root included).
+    let coverage: Vec<(usize, usize, Option<f64>)> = kpis
+        .trend
+        .iter()
+        .map(|p| {
+            (
+                p.console_users_with_mfa.total,
+                p.console_users_with_mfa.covered,
+                p.console_users_with_mfa.percent,
+            )
+        })
+        .collect();
+    assert_eq!(
+        coverage,
+        [(4, 2, Some(50.0)), (5, 2, Some(40.0)), (4, 3, Some(75.0))]
+    );
+    let human: Vec<Option<f64>> = kpis
+        .trend
+        .iter()
+        .map(|p| p.console_users_with_mfa_by_tier["human"].percent)
+        .collect();
+    assert_eq!(human, [Some(33.3), Some(25.0), Some(66.7)]);
+    assert_eq!(kpis.change.console_users_with_mfa, Some(25.0));
+    for (point, report) in kpis.trend.iter().zip(&reports) {
+        assert_eq!(point.posture, report.score.posture);
+        assert_eq!(point.cis_v3, report.score.cis_v3.percent);
+        assert_eq!(point.cis_v5, report.score.cis_v5.percent);
+    }
+    assert_eq!(kpis.mfa_denials_per_month.value, None);
+    assert!(kpis.mfa_denials_per_month.reason.contains("CloudTrail"));
+
+    // --since keeps later points and remediations only.
+    let since = store
+        .kpis(&KpiOptions {
+            since: Some(at("2026-01-15T00:00:00Z")),
+            ..options.clone()
+        })
+        .unwrap();
+    assert_eq!(since.trend.len(), 1);
+    assert_eq!(since.time_to_remediate.all.samples, 2);
+    // An account with no scans.
+    let none = store
+        .kpis(&KpiOptions {
+            account: Some("999999999999".into()),
+            ..options
+        })
+        .unwrap();
+    assert!(none.trend.is_empty());
+    assert_eq!(none.time_to_remediate.all.samples, 0);
+}
+
+/// Scans of different accounts (as shards would record them) add up.
+pub fn shards_add_up(location: &Location) {
+    let mut store = Store::open(location).unwrap();
+    let one = Account::new("111111111111")
+        .user(User::console("a").with_virtual_mfa("111111111111"))
+        .user(User::console("b"));
+    let two = Account::new("222222222222").user(User::console("c"));
+    let (_, first) = scan(&[&one], "2026-02-01T00:00:00Z", "");
+    let (_, second) = scan(&[&two], "2026-02-01T00:05:00Z", "");
+    let (together, _) = scan(&[&one, &two], "2026-02-01T00:05:00Z", "");
+    store.record(&first).unwrap();
+    store.record(&second).unwrap();
+    let kpis = store
+        .kpis(&KpiOptions {
+            account: None,
+            check: None,
+            since: None,
+            now: at("2026-02-02T00:00:00Z"),
+        })
+        .unwrap();
+    let last = kpis.trend.last().unwrap();
+    assert_eq!(last.accounts, 2);
+    assert_eq!(
+        last.console_users_with_mfa.percent,
+        together.kpis.console_users_with_mfa.percent
+    );
+    assert_eq!(last.posture, together.score.posture);
+    assert_eq!(last.cis_v3, together.score.cis_v3.percent);
+    assert_eq!(kpis.accounts, ["111111111111", "222222222222"]);
+    // One account alone.
+    let alone = store
+        .kpis(&KpiOptions {
+            account: Some("222222222222".into()),
+            check: None,
+            since: None,
+            now: at("2026-02-02T00:00:00Z"),
+        })
+        .unwrap();
+    assert_eq!(alone.trend.len(), 1);
+    assert_eq!(alone.trend[0].console_users_with_mfa.percent, Some(50.0));
+}
+
+fn big_record() -> ScanRecord {
+    let (account, now) = changing_account()[0].clone();
+    let (_, mut record) = scan(&[&account], now, "");
+    let template = record.results.clone();
+    for copy in 0..400 {
+        for result in &template {
+            let mut result = result.clone();
+            result.resource_arn = format!("{}-{copy}", result.resource_arn);
+            record.results.push(result);
+        }
+    }
+    record
+}
+
+/// A failure between inserts rolls the whole scan back.
+pub fn injected_failure(location: &Location) {
+    let mut store = Store::open(location).unwrap();
+    let (account, now) = changing_account()[0].clone();
+    let (_, record) = scan(&[&account], now, "");
+    store.record(&record).unwrap();
+    let before = store.table_counts().unwrap();
+    let big = big_record();
+    let mut calls = 0;
+    let err = store
+        .record_with(&big, &|_| Vec::new(), &mut |_| {
+            calls += 1;
+            calls < 3
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("aborted"), "{err}");
+    assert_eq!(store.table_counts().unwrap(), before);
+    // The store still works, from this connection and a new one.
+    store.record(&record).unwrap();
+    let mut other = Store::open(location).unwrap();
+    assert_eq!(other.scans(&ScanFilter::default()).unwrap().len(), 2);
+}
+
+/// Many writers at once: every scan and every row arrives.
+pub fn concurrent_writers(location: &Location, writers: usize, scans_each: usize) {
+    Store::open(location).unwrap();
+    let (account, now) = changing_account()[1].clone();
+    let (_, record) = scan(&[&account], now, "");
+    let started = Instant::now();
+    let handles: Vec<_> = (0..writers)
+        .map(|writer| {
+            let location = location.clone();
+            let mut record = record.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&location).unwrap();
+                let mut ids = Vec::new();
+                for n in 0..scans_each {
+                    record.scanned_at =
+                        at("2026-03-01T00:00:00Z") + Days::minutes((writer * 1000 + n) as i64);
+                    ids.push(store.record(&record).unwrap());
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids: Vec<i64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    eprintln!(
+        "{writers} writers x {scans_each} scans in {:?}",
+        started.elapsed()
+    );
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), writers * scans_each);
+    let mut store = Store::open(location).unwrap();
+    let counts = store.table_counts().unwrap();
+    let n = writers * scans_each;
+    assert_eq!(counts["scans"], n);
+    assert_eq!(counts["scan_accounts"], n);
+    assert_eq!(counts["scan_results"], n * record.results.len());
+    assert_eq!(counts["scan_identities"], n * record.identities.len());
+    for id in ids {
+        assert_eq!(store.results(id, None).unwrap().len(), record.results.len());
+    }
+}
+
+/// Several processes migrating an empty database at once.
+pub fn concurrent_migrations(location: &Location, openers: usize) {
+    let handles: Vec<_> = (0..openers)
+        .map(|_| {
+            let location = location.clone();
+            std::thread::spawn(move || Store::open(&location).map(|_| ()))
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap().unwrap();
+    }
+    let mut store = Store::open(location).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        mfaguard_store::latest_schema_version()
+    );
+}
+
+/// Environment variable that makes `child_writer` run (in a child process).
+pub const CHILD_ENV: &str = "MFAGUARD_TEST_CHILD_STORE";
+
+/// The child: starts recording a large scan, says so after the first rows
+/// are written, and waits to be killed before it can commit.
+pub fn child_writer() {
+    let Ok(text) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let location = Location::parse(&text).unwrap().unwrap();
+    let mut store = Store::open(&location).unwrap();
+    let big = big_record();
+    let _ = store.record_with(&big, &|_| Vec::new(), &mut |rows| {
+        println!("MIDWRITE {rows}");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        std::thread::sleep(Duration::from_secs(120));
+        false
+    });
+}
+
+/// A writer killed in the middle of a scan leaves no trace of it.
+pub fn killed_writer(location: &Location, location_text: &str) {
+    let mut store = Store::open(location).unwrap();
+    let (account, now) = changing_account()[0].clone();
+    let (_, record) = scan(&[&account], now, "");
+    store.record(&record).unwrap();
+    let before = store.table_counts().unwrap();
+    drop(store);
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_writer", "--ignored", "--nocapture"])
+        .env(CHILD_ENV, location_text)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = false;
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("MIDWRITE") {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the child never started writing");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let mut store = Store::open(location).unwrap();
+    assert_eq!(store.table_counts().unwrap(), before);
+    assert_eq!(store.scans(&ScanFilter::default()).unwrap().len(), 1);
+    store.record(&record).unwrap();
+    assert_eq!(store.scans(&ScanFilter::default()).unwrap().len(), 2);
+}
+
+/// Outbox: messages written with the scan; claims; failures kept.
+pub fn outbox(location: &Location) {
+    let mut store = Store::open(location).unwrap();
+    let (account, now) = changing_account()[0].clone();
+    let (_, record) = scan(&[&account], now, "");
+    let target = mfaguard_store::target_key("http://127.0.0.1:9/hook");
+    let id = store
+        .record_with(
+            &record,
+            &|scan_id| {
+                vec![NewMessage {
+                    target: target.clone(),
+                    format: "json".into(),
+                    payload: json!({"scan_id": scan_id}),
+                }]
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+    let pending = store.pending_messages(&target).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].payload["scan_id"], id);
+    assert_eq!(pending[0].scan_id, Some(id));
+    let message = pending[0].id;
+    let t0 = at("2026-01-01T00:00:00Z");
+    assert!(store.claim_message(message, t0, Days::seconds(60)).unwrap());
+    // Held by the first claimer.
+    assert!(!store.claim_message(message, t0, Days::seconds(60)).unwrap());
+    store.mark_failed(message, t0, 3, "HTTP 500").unwrap();
+    let pending = store.pending_messages(&target).unwrap();
+    assert_eq!(pending[0].attempts, 3);
+    assert_eq!(pending[0].last_error.as_deref(), Some("HTTP 500"));
+    assert!(store.claim_message(message, t0, Days::seconds(60)).unwrap());
+    store.mark_delivered(message, t0).unwrap();
+    assert!(store.pending_messages(&target).unwrap().is_empty());
+    assert!(!store.claim_message(message, t0, Days::seconds(60)).unwrap());
+    // An aborted scan takes its messages with it.
+    let err = store.record_with(
+        &record,
+        &|scan_id| {
+            vec![NewMessage {
+                target: target.clone(),
+                format: "json".into(),
+                payload: json!({"scan_id": scan_id}),
+            }]
+        },
+        &mut |_| false,
+    );
+    assert!(err.is_err());
+    assert_eq!(store.outbox().unwrap().len(), 1);
+}
+
+/// The alerts of `watch`, against the previous stored scan.
+pub fn alerts(location: &Location) {
+    let mut store = Store::open(location).unwrap();
+    let config_text = format!(
+        r#"
+[breakglass]
+users = ["glass"]
+
+[[exceptions]]
+check = "iam.console_user_mfa"
+resource = "arn:aws:iam::{ACCOUNT}:user/vendor"
+owner = "iam-team@example.com"
+reason = "vendor SSO migration"
+expires = "2026-04-05"
+reviewed = "2026-03-01"
+"#
+    );
+    let before = Account::new(ACCOUNT)
+        .user(User::console("admin").admin().with_virtual_mfa(ACCOUNT))
+        .user(
+            User::console("glass")
+                .with_device("GAHT12345678")
+                .breakglass(),
+        )
+        .user(User::console("vendor"))
+        .user(User::console("old").with_virtual_mfa(ACCOUNT));
+    let (_, baseline) = scan(&[&before], "2026-04-01T00:00:00Z", &config_text);
+    assert!(
+        store.alerts_for(&baseline).unwrap().is_empty(),
+        "first scan is a baseline"
+    );
+    store.record(&baseline).unwrap();
+    // Nothing changed: nothing to say.
+    let (_, same) = scan(&[&before], "2026-04-02T00:00:00Z", &config_text);
+    assert!(store.alerts_for(&same).unwrap().is_empty());
+
+    let after = before
+        .clone()
+        .user(User::console("newbie"))
+        .edit("admin", |u| u.devices.clear())
+        .edit("glass", |u| {
+            u.password_changed = "2026-04-09T00:00:00+00:00".into();
+            u.groups.push("admins".into());
+        });
+    let (_, record) = scan(&[&after], "2026-04-10T00:00:00Z", &config_text);
+    let alerts = store.alerts_for(&record).unwrap();
+    let mut got: Vec<String> = alerts
+        .iter()
+        .map(|a| format!("{} {} {}", a.kind.as_str(), a.severity, a.resource_name))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "breakglass_changed critical glass",
+            "exception_expired medium exception for iam.console_user_mfa on arn:aws:iam::111122223333:user/vendor",
+            "mfa_device_removed critical admin",
+            "new_console_user_without_mfa high newbie",
+        ],
+        "{alerts:#?}"
+    );
+    let glass = alerts
+        .iter()
+        .find(|a| a.kind == AlertKind::BreakglassChanged)
+        .unwrap();
+    assert!(
+        glass.message.contains("password changed"),
+        "{}",
+        glass.message
+    );
+    assert!(
+        glass.message.contains("group added: admins"),
+        "{}",
+        glass.message
+    );
+    assert!(alerts.iter().all(|a| a.previous_scan_id.is_some()));
+    store.record(&record).unwrap();
+    // Once recorded, the same state raises nothing more.
+    let (_, again) = scan(&[&after], "2026-04-11T00:00:00Z", &config_text);
+    assert!(store.alerts_for(&again).unwrap().is_empty());
+}

@@ -1,0 +1,302 @@
+//! `mfaguard watch`: scan on a schedule, record each scan, and alert on
+//! what changed for the worse since the previous stored scan of each account.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use mfaguard_core::report::FailedAccount;
+use mfaguard_core::{Config, Snapshot};
+use mfaguard_store::{Alert, Location, NewMessage, ScanRecord, Shard, Store};
+use serde_json::json;
+
+use crate::store_args::{apply_shard, StoreArgs};
+use crate::webhook::{deliver_pending, sleep_unless, Delivery};
+
+#[derive(clap::Args)]
+pub struct WatchArgs {
+    /// Time between scans: 90s, 15m, 1h, 1h30m, 1d.
+    #[arg(long, value_name = "INTERVAL", default_value = "1h", value_parser = parse_interval)]
+    every: Duration,
+    /// Scan once, alert, deliver, and exit (for cron).
+    #[arg(long)]
+    once: bool,
+    /// POST alerts to this URL as JSON (see docs/store.md).
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
+    /// Send Slack-compatible payloads (`{"text": ...}`) to the webhook.
+    #[arg(long, requires = "webhook")]
+    slack: bool,
+    /// Delivery attempts per message and run (1 to 100).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    attempts: u32,
+    /// Seconds before the first retry of a delivery (doubling each time).
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    retry_delay: f64,
+    /// Seconds to wait for the webhook to answer (1 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+    /// Folder of AWS CLI outputs, read again for every scan.
+    #[arg(long, value_name = "DIR", conflicts_with = "snapshot")]
+    from: Option<PathBuf>,
+    /// Snapshot files, read again for every scan.
+    #[arg(long, value_name = "FILE")]
+    snapshot: Vec<PathBuf>,
+    /// Configuration (TOML), read again for every scan.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Warn when the credential report is older than this many hours.
+    #[arg(long, value_name = "HOURS")]
+    max_report_age: Option<f64>,
+    /// Evaluate as of this time (RFC 3339) instead of the clock.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Scan only the accounts of shard I of N (stable hash of the account ID).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    live: crate::live::LiveArgs,
+}
+
+/// Parses `90s`, `15m`, `1h`, `1h30m`, `2d` (a bare number is seconds).
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not an interval such as 30s, 15m, 1h or 1h30m");
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(seconds) = text.parse::<u64>() {
+        return (seconds > 0)
+            .then(|| Duration::from_secs(seconds))
+            .ok_or_else(bad);
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let value: u64 = number.parse().map_err(|_| bad())?;
+        total = value
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+pub fn run(args: WatchArgs) -> Result<u8> {
+    let Some(location) = args.store.location()? else {
+        bail!("mfaguard watch compares each scan with the previous one: it needs a store (drop --no-store / MFAGUARD_STORE=none)");
+    };
+    if let Some(url) = &args.webhook {
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            bail!("--webhook must be an http:// or https:// URL");
+        }
+    }
+    if !(args.retry_delay.is_finite() && (0.0..=3600.0).contains(&args.retry_delay)) {
+        bail!("--retry-delay must be a number of seconds from 0 to 3600");
+    }
+    let delivery = args.webhook.as_ref().map(|url| Delivery {
+        url: url.clone(),
+        attempts: args.attempts.max(1),
+        retry_delay: Duration::try_from_secs_f64(args.retry_delay).unwrap_or(Duration::ZERO),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    });
+
+    let stop = Arc::new(AtomicBool::new(false));
+    if !args.once {
+        let flag = stop.clone();
+        ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                eprintln!("stopped");
+                std::process::exit(130);
+            }
+            eprintln!("stopping after the current step (Ctrl-C again to stop at once; the store stays consistent)");
+        })
+        .context("cannot install the Ctrl-C handler")?;
+    }
+
+    loop {
+        let started = Instant::now();
+        match iteration(&args, &location, delivery.as_ref(), &stop) {
+            Ok(()) => {}
+            Err(err) if !args.once => eprintln!("error: {err:#} (retrying at the next scan)"),
+            Err(err) => return Err(err),
+        }
+        if args.once || stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let wait = args.every.saturating_sub(started.elapsed());
+        if !sleep_unless(&stop, wait) {
+            break;
+        }
+    }
+    if stop.load(Ordering::SeqCst) {
+        eprintln!("watch stopped");
+    }
+    Ok(0)
+}
+
+fn iteration(
+    args: &WatchArgs,
+    location: &Location,
+    delivery: Option<&Delivery>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let mut store = Store::open(location)?;
+    // Messages that failed in this iteration are not tried twice in it.
+    let mut failed_messages = HashSet::new();
+    // What earlier runs could not deliver goes first.
+    if let Some(delivery) = delivery {
+        let outcome = deliver_pending(&mut store, delivery, stop, &mut failed_messages)?;
+        if outcome.delivered > 0 {
+            eprintln!(
+                "delivered {} message(s) kept from earlier runs",
+                outcome.delivered
+            );
+        }
+    }
+    if stop.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let now = crate::scan::parse_now(args.now.as_deref())?;
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::new(),
+    };
+    if let Some(hours) = args.max_report_age {
+        if !(hours.is_finite() && hours > 0.0) {
+            bail!("--max-report-age must be a positive number of hours");
+        }
+        config.max_report_age_hours = hours;
+    }
+    let (snapshots, failed) = collect(args, now)?;
+    let (snapshots, failed) = apply_shard(args.shard, snapshots, failed);
+    if snapshots.is_empty() && failed.is_empty() {
+        eprintln!("no account to scan");
+        return Ok(());
+    }
+    let mut report = mfaguard_core::analyze(&snapshots, &config, now);
+    report.failed_accounts = failed;
+    let record = ScanRecord::from_report(&report, &snapshots, &config, args.shard);
+    let alerts = store.alerts_for(&record)?;
+    let messages = |scan_id: i64| -> Vec<NewMessage> {
+        match delivery {
+            Some(delivery) if !alerts.is_empty() => vec![NewMessage {
+                target: mfaguard_store::target_key(&delivery.url),
+                format: if args.slack { "slack" } else { "json" }.to_string(),
+                payload: event(scan_id, &record, &alerts),
+            }],
+            _ => Vec::new(),
+        }
+    };
+    let id = store.record_with(&record, &messages, &mut |_| true)?;
+    print_alerts(id, &record, &alerts)?;
+    if let Some(delivery) = delivery {
+        let outcome = deliver_pending(&mut store, delivery, stop, &mut failed_messages)?;
+        if outcome.delivered > 0 {
+            eprintln!("delivered {} webhook message(s)", outcome.delivered);
+        }
+    }
+    Ok(())
+}
+
+fn collect(
+    args: &WatchArgs,
+    now: chrono::DateTime<Utc>,
+) -> Result<(Vec<Snapshot>, Vec<FailedAccount>)> {
+    if let Some(dir) = &args.from {
+        Ok((
+            vec![mfaguard_core::offline::read_dir(dir, now)?],
+            Vec::new(),
+        ))
+    } else if !args.snapshot.is_empty() {
+        let snapshots = args
+            .snapshot
+            .iter()
+            .map(|file| Snapshot::load(file))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((snapshots, Vec::new()))
+    } else {
+        let collected = crate::live::collect(&args.live)?;
+        Ok((collected.snapshots, collected.failed))
+    }
+}
+
+/// The webhook event: see docs/store.md.
+fn event(scan_id: i64, record: &ScanRecord, alerts: &[Alert]) -> serde_json::Value {
+    json!({
+        "schema_version": 1,
+        "type": "mfaguard.alerts",
+        "scan_id": scan_id,
+        "scanned_at": mfaguard_store::time::format(record.scanned_at),
+        "accounts": record.account_ids(),
+        "alerts": alerts,
+    })
+}
+
+fn print_alerts(id: i64, record: &ScanRecord, alerts: &[Alert]) -> Result<()> {
+    let mut text = format!(
+        "{} scan {id} of {}: {} alert(s)\n",
+        mfaguard_store::time::format(record.scanned_at),
+        record.account_ids().join(", "),
+        alerts.len()
+    );
+    for alert in alerts {
+        text.push_str(&format!(
+            "  [{}] {} {}: {}\n",
+            alert.severity,
+            alert.kind.as_str(),
+            alert.account_id,
+            alert.message
+        ));
+    }
+    crate::output::write_stdout(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_interval("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_interval("1h"), Ok(Duration::from_secs(3_600)));
+        assert_eq!(parse_interval("1h30m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse_interval("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_interval("45"), Ok(Duration::from_secs(45)));
+        for bad in [
+            "",
+            "0",
+            "0s",
+            "h",
+            "1x",
+            "1h30",
+            "-1h",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+    }
+}
