@@ -124,6 +124,16 @@ pub const ESCALATION_ACTIONS: &[EscalationAction] = &[
 ];
 
 /// With `iam:PassRole`, these run code as the passed role.
+/// Escalation actions that escalate only when done to another user: every
+/// user may manage its own keys, password and service credentials (the AWS
+/// documented self-service policies allow exactly that).
+pub const ONLY_FOR_OTHERS: &[&str] = &[
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:CreateServiceSpecificCredential",
+];
+
 pub const PASSROLE_COMBINATIONS: &[PassRoleCombination] = &[
     PassRoleCombination {
         action: "ec2:RunInstances",

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::enforcement::{AllowedWithoutMfa, Verdict};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityType {
@@ -253,6 +255,16 @@ pub struct Identity {
     pub tags: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust: Option<RoleTrust>,
+    /// Whether policies deny it everything without MFA (console users and
+    /// roles people assume; see [`crate::enforcement`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<Verdict>,
+    /// What it can do without MFA (alongside `enforcement`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_without_mfa: Option<AllowedWithoutMfa>,
+    /// Why the verdict is what it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enforcement_reasons: Vec<String>,
     /// Facts about the inputs that limit what can be decided for it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

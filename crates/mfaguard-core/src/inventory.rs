@@ -8,13 +8,14 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::credential_report::{Cell, CredentialReportRow};
+use crate::enforcement::{self, AllowedWithoutMfa, Enforcement, Outcome, Subject, Verdict};
 use crate::identity::{
     AccessKeyInfo, DeviceKind, Identity, IdentityType, MfaDeviceInfo, MfaState, Privilege,
     RoleTrust, Tier,
 };
 use crate::policies::PolicyIndex;
-use crate::privilege;
 use crate::snapshot::{MfaDevice, RoleDetail, Snapshot, Tag, UserDetail, ROOT_USER_NAME};
+use crate::trust::TrustAssessment;
 
 /// Tag that marks a user as a break-glass account.
 pub const BREAKGLASS_TAG: &str = "mfaguard:break-glass";
@@ -36,43 +37,87 @@ pub fn build(snapshot: &Snapshot, config: &Config) -> Vec<Identity> {
         .map(|user| (user.arn.as_str(), user))
         .collect();
 
-    let mut identities = Vec::new();
-    identities.push(root_identity(snapshot, &account_id, &devices));
-
+    // Users: every credential-report row, then users created after the
+    // report was generated (only in the authorization details).
+    let mut users: Vec<(Option<&CredentialReportRow>, Option<&UserDetail>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for row in snapshot.credential_report.user_rows() {
         seen.insert(row.arn.as_str());
-        let detail = details_by_arn.get(row.arn.as_str()).copied();
+        users.push((Some(row), details_by_arn.get(row.arn.as_str()).copied()));
+    }
+    let roles: &[RoleDetail] = match &snapshot.authorization_details {
+        Some(details) => {
+            for user in &details.user_detail_list {
+                if !seen.contains(user.arn.as_str()) {
+                    users.push((None, Some(user)));
+                }
+            }
+            &details.role_detail_list
+        }
+        None => &[],
+    };
+    let trusts: Vec<RoleTrust> = roles.iter().map(role_trust).collect();
+
+    // Evaluate every user and role with known policies at once, so that
+    // identities sharing policies are evaluated once.
+    let mut subjects = Vec::new();
+    let mut user_outcome = vec![None; users.len()];
+    let mut role_outcome = vec![None; roles.len()];
+    if let Some(index) = &index {
+        for (position, (row, detail)) in users.iter().enumerate() {
+            if let Some(detail) = detail {
+                user_outcome[position] = Some(subjects.len());
+                subjects.push(Subject {
+                    kind: IdentityType::User,
+                    name: &detail.user_name,
+                    arn: &detail.arn,
+                    user_id: Some(&detail.user_id),
+                    resolved: index.for_user(detail),
+                    needs_enforcement: row.and_then(|row| row.password_enabled.value().copied())
+                        != Some(false),
+                });
+            }
+        }
+        for (position, role) in roles.iter().enumerate() {
+            role_outcome[position] = Some(subjects.len());
+            subjects.push(Subject {
+                kind: IdentityType::Role,
+                name: &role.role_name,
+                arn: &role.arn,
+                user_id: None,
+                resolved: index.for_role(role),
+                needs_enforcement: trusts[position].assumable_by_people(),
+            });
+        }
+    }
+    let outcomes = enforcement::analyze(snapshot, &subjects);
+    let outcome_of = |slot: Option<usize>| slot.and_then(|slot| outcomes.get(slot));
+
+    let mut identities = Vec::with_capacity(1 + users.len() + roles.len());
+    identities.push(root_identity(snapshot, &account_id, &devices));
+    for (position, (row, detail)) in users.iter().enumerate() {
+        let outcome = match (outcome_of(user_outcome[position]), &index) {
+            (Some(outcome), _) => Ok(outcome),
+            (None, Some(_)) => Err("not in account-authorization-details.json"),
+            (None, None) => Err("account-authorization-details.json missing"),
+        };
         identities.push(user_identity(
             &account_id,
-            Some(row),
-            detail,
-            index.as_ref(),
+            *row,
+            *detail,
+            outcome,
             &devices,
             snapshot,
             config,
         ));
     }
-    // Users created after the credential report was generated.
-    if let Some(details) = &snapshot.authorization_details {
-        for user in &details.user_detail_list {
-            if !seen.contains(user.arn.as_str()) {
-                identities.push(user_identity(
-                    &account_id,
-                    None,
-                    Some(user),
-                    index.as_ref(),
-                    &devices,
-                    snapshot,
-                    config,
-                ));
-            }
-        }
-        if let Some(index) = &index {
-            for role in &details.role_detail_list {
-                identities.push(role_identity(&account_id, role, index));
-            }
-        }
+    for (position, (role, trust)) in roles.iter().zip(trusts).enumerate() {
+        identities.push(role_identity(
+            &account_id,
+            role,
+            trust,
+            outcome_of(role_outcome[position]),
+        ));
     }
     identities
 }
@@ -130,6 +175,9 @@ fn root_identity(snapshot: &Snapshot, account_id: &str, devices: &DeviceIndex) -
         groups: Vec::new(),
         tags: BTreeMap::new(),
         trust: None,
+        enforcement: None,
+        allowed_without_mfa: None,
+        enforcement_reasons: Vec::new(),
         notes,
     }
 }
@@ -138,7 +186,8 @@ fn user_identity(
     account_id: &str,
     row: Option<&CredentialReportRow>,
     detail: Option<&UserDetail>,
-    index: Option<&PolicyIndex<'_>>,
+    // The evaluation of its policies, or why there is none.
+    outcome: Result<&Outcome, &'static str>,
     devices: &DeviceIndex,
     snapshot: &Snapshot,
     config: &Config,
@@ -162,11 +211,12 @@ fn user_identity(
     if snapshot.mfa_devices.is_none() && mfa.active == Some(true) {
         notes.push("mfa-devices.json missing: only virtual devices are listed".to_string());
     }
-    let privilege = match (detail, index) {
-        (Some(detail), Some(index)) => privilege::assess(&index.for_user(detail)),
-        (None, Some(_)) => Privilege::unknown("not in account-authorization-details.json"),
-        (_, None) => Privilege::unknown("account-authorization-details.json missing"),
+    let privilege = match outcome {
+        Ok(outcome) => outcome.privilege.clone(),
+        Err(why) => Privilege::unknown(why),
     };
+    let enforcement: Option<Enforcement> =
+        outcome.ok().and_then(|outcome| outcome.enforcement.clone());
     let tags = detail
         .map(|detail| tag_map(&detail.tags))
         .unwrap_or_default();
@@ -211,12 +261,17 @@ fn user_identity(
             .unwrap_or_default(),
         tags,
         trust: None,
+        enforcement: enforcement.as_ref().map(|result| result.verdict),
+        allowed_without_mfa: enforcement
+            .as_ref()
+            .map(|result| result.allowed_without_mfa.clone()),
+        enforcement_reasons: enforcement.map(|result| result.reasons).unwrap_or_default(),
         notes,
     }
 }
 
-fn role_identity(account_id: &str, role: &RoleDetail, index: &PolicyIndex<'_>) -> Identity {
-    let tags = tag_map(&role.tags);
+/// Who a role trusts, and whether it is tagged as used by machines only.
+fn role_trust(role: &RoleDetail) -> RoleTrust {
     let mut trust = role
         .assume_role_policy_document
         .as_ref()
@@ -227,10 +282,26 @@ fn role_identity(account_id: &str, role: &RoleDetail, index: &PolicyIndex<'_>) -
             federated: Vec::new(),
             machine_tagged: false,
         });
-    trust.machine_tagged = tags
-        .get(MACHINE_TAG)
-        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-    let privilege = privilege::assess(&index.for_role(role));
+    trust.machine_tagged = role
+        .tags
+        .iter()
+        .any(|tag| tag.key == MACHINE_TAG && tag.value.eq_ignore_ascii_case("true"));
+    trust
+}
+
+fn role_identity(
+    account_id: &str,
+    role: &RoleDetail,
+    trust: RoleTrust,
+    outcome: Option<&Outcome>,
+) -> Identity {
+    let tags = tag_map(&role.tags);
+    let privilege = outcome
+        .map(|outcome| outcome.privilege.clone())
+        .unwrap_or_else(|| Privilege::unknown("its policies were not evaluated"));
+    let enforcement = outcome
+        .and_then(|outcome| outcome.enforcement.clone())
+        .map(|enforcement| by_trust(role, account_id, &trust, enforcement));
     let tier = if !trust.assumable_by_people() {
         Tier::Machine
     } else if privilege.privileged == Some(true) {
@@ -256,7 +327,50 @@ fn role_identity(account_id: &str, role: &RoleDetail, index: &PolicyIndex<'_>) -
         groups: Vec::new(),
         tags,
         trust: Some(trust),
+        enforcement: enforcement.as_ref().map(|result| result.verdict),
+        allowed_without_mfa: enforcement
+            .as_ref()
+            .map(|result| result.allowed_without_mfa.clone()),
+        enforcement_reasons: enforcement.map(|result| result.reasons).unwrap_or_default(),
         notes: Vec::new(),
+    }
+}
+
+/// A role's sessions exist only as its trust policy lets them: when every
+/// AWS principal it trusts must use MFA, no session lacks MFA whatever the
+/// role's own policies say; when only an identity provider signs people in,
+/// MFA happens there, out of IAM's sight.
+fn by_trust(
+    role: &RoleDetail,
+    account_id: &str,
+    trust: &RoleTrust,
+    mut enforcement: Enforcement,
+) -> Enforcement {
+    let document = role
+        .assume_role_policy_document
+        .as_ref()
+        .map(|document| &document.0);
+    match crate::trust::assess(&role.arn, account_id, trust, document) {
+        TrustAssessment::RequiresMfa { federated, .. } if federated.is_empty() => Enforcement {
+            verdict: Verdict::Enforced,
+            allowed_without_mfa: AllowedWithoutMfa::none(),
+            reasons: vec![
+                "its trust policy requires MFA of every principal it trusts: every session of the role has MFA"
+                    .to_string(),
+            ],
+        },
+        TrustAssessment::Federated(providers) => {
+            enforcement.verdict = Verdict::Unknown;
+            enforcement.reasons.insert(
+                0,
+                format!(
+                    "people sign in through {}: MFA is enforced by the identity provider, which IAM does not show",
+                    providers.join(", ")
+                ),
+            );
+            enforcement
+        }
+        _ => enforcement,
     }
 }
 

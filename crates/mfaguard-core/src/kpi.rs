@@ -1,10 +1,11 @@
 //! Key figures of one scan: MFA coverage overall and per tier, phishing-
-//! resistant coverage and time to MFA.
+//! resistant coverage, enforcement by policy and time to MFA.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::enforcement::Verdict;
 use crate::identity::{Identity, IdentityType, Tier};
 use crate::inventory::time_to_mfa;
 
@@ -53,6 +54,11 @@ pub struct Kpis {
     pub console_users_with_mfa_by_tier: BTreeMap<Tier, Coverage>,
     /// Console users whose MFA is a FIDO key or hardware token.
     pub console_users_with_phishing_resistant_mfa: Coverage,
+    /// Console users (root excluded: no IAM policy binds it) whose policies
+    /// deny everything but MFA self-enrolment without MFA (`enforcement`
+    /// `enforced` or `locked_out`); `unknown` verdicts count as undecided.
+    pub console_users_with_mfa_enforced: Coverage,
+    pub console_users_with_mfa_enforced_by_tier: BTreeMap<Tier, Coverage>,
     /// From user creation to the first MFA device's enable date.
     pub time_to_mfa: TimeToMfa,
     /// Users without a console password that hold active access keys:
@@ -65,6 +71,8 @@ pub fn compute(identities: &[Identity]) -> Kpis {
     let mut by_tier: BTreeMap<Tier, Coverage> = BTreeMap::new();
     let mut phishing_resistant = Coverage::default();
     let mut overall = Coverage::default();
+    let mut enforced = Coverage::default();
+    let mut enforced_by_tier: BTreeMap<Tier, Coverage> = BTreeMap::new();
     let mut durations = Vec::new();
     for identity in identities {
         *kpis.identities_by_tier.entry(identity.tier).or_default() += 1;
@@ -90,6 +98,22 @@ pub fn compute(identities: &[Identity]) -> Kpis {
         } else {
             identity.mfa.phishing_resistant()
         });
+        if identity.kind == IdentityType::User {
+            let verdict = if identity.console_access.is_none() {
+                None
+            } else {
+                identity.enforcement.and_then(|verdict| match verdict {
+                    Verdict::Enforced | Verdict::LockedOut => Some(true),
+                    Verdict::NotEnforced | Verdict::NoAccess => Some(false),
+                    Verdict::Unknown => None,
+                })
+            };
+            enforced.add(verdict);
+            enforced_by_tier
+                .entry(identity.tier)
+                .or_default()
+                .add(verdict);
+        }
         if let Some(duration) = time_to_mfa(identity) {
             durations.push(duration.num_seconds() as f64 / 86_400.0);
         }
@@ -100,6 +124,11 @@ pub fn compute(identities: &[Identity]) -> Kpis {
         .map(|(tier, coverage)| (tier, coverage.finish()))
         .collect();
     kpis.console_users_with_phishing_resistant_mfa = phishing_resistant.finish();
+    kpis.console_users_with_mfa_enforced = enforced.finish();
+    kpis.console_users_with_mfa_enforced_by_tier = enforced_by_tier
+        .into_iter()
+        .map(|(tier, coverage)| (tier, coverage.finish()))
+        .collect();
     kpis.time_to_mfa = time_to_mfa_stats(durations);
     kpis
 }

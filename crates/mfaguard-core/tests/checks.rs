@@ -488,11 +488,12 @@ fn stale_report_warns_and_posture_is_weighted() {
         stale.warnings
     );
 
-    // Failing: root hardware (high 5), b console (high 5), b privileged? no (n/a).
-    // Passing: root mfa (10), root keys (10).
-    assert_eq!(report.score.failed_weight, 10);
+    // Failing: root hardware (high 5), b console (high 5), the tier
+    // strategy (high 5: b has no MFA); b privileged? no (n/a), b enforced?
+    // no access at all (n/a). Passing: root mfa (10), root keys (10).
+    assert_eq!(report.score.failed_weight, 15);
     assert_eq!(report.score.passed_weight, 20);
-    assert_eq!(report.score.posture, Some(66.7));
+    assert_eq!(report.score.posture, Some(57.1));
     assert_eq!(report.score.cis_v3.recommendations["1.5"], Status::Pass);
     assert_eq!(report.score.cis_v3.recommendations["1.10"], Status::Fail);
 }

@@ -148,6 +148,22 @@ pub fn render_text(report: &Report, color: Color) -> String {
         "FIDO/hardware",
         coverage(&kpis.console_users_with_phishing_resistant_mfa)
     );
+    let _ = writeln!(
+        out,
+        "\n{}",
+        paint.bold("Console users whose policies enforce MFA")
+    );
+    let _ = writeln!(
+        out,
+        "  {:<14} {}",
+        "all",
+        coverage(&kpis.console_users_with_mfa_enforced)
+    );
+    for tier in Tier::ALL {
+        if let Some(value) = kpis.console_users_with_mfa_enforced_by_tier.get(&tier) {
+            let _ = writeln!(out, "  {:<14} {}", tier.as_str(), coverage(value));
+        }
+    }
     let tiers: Vec<String> = Tier::ALL
         .iter()
         .filter_map(|tier| {

@@ -2,9 +2,16 @@
 
 mod catalog;
 mod collect;
+mod exceptions;
+mod explain_identity;
+mod history;
+mod kpi;
 mod live;
 mod output;
 mod scan;
+mod store_args;
+mod watch;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -46,6 +53,19 @@ enum Command {
         /// Check ID, e.g. iam.root_mfa_enabled
         id: String,
     },
+    /// Explain one user or role: tier, devices, whether policy enforces MFA
+    /// (with the deciding statements) and what it can do without MFA.
+    ExplainIdentity(explain_identity::ExplainIdentityArgs),
+    /// List the recorded scans.
+    History(history::HistoryArgs),
+    /// What changed between two recorded scans (default: the last two).
+    Diff(history::DiffArgs),
+    /// MFA KPIs over time from the recorded scans.
+    Kpi(kpi::KpiArgs),
+    /// Exceptions with owner, expiry, review and what they suppress.
+    Exceptions(exceptions::ExceptionsArgs),
+    /// Scan on a schedule, record each scan, alert on changes (webhook).
+    Watch(Box<watch::WatchArgs>),
 }
 
 fn main() -> ExitCode {
@@ -65,5 +85,11 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Collect(args) => collect::run(args),
         Command::Checks { format } => catalog::print_checks(format).map(|()| 0),
         Command::Explain { id } => catalog::explain(&id).map(|()| 0),
+        Command::ExplainIdentity(args) => explain_identity::run(args),
+        Command::History(args) => history::history(args),
+        Command::Diff(args) => history::diff(args),
+        Command::Kpi(args) => kpi::run(args),
+        Command::Exceptions(args) => exceptions::run(args),
+        Command::Watch(args) => watch::run(*args),
     }
 }

@@ -13,8 +13,11 @@ use crate::snapshot::Snapshot;
 mod breakglass_hardware_mfa;
 mod console_user_mfa;
 mod mfa_condition_pitfall;
+mod mfa_enforced_by_policy;
+mod mfa_enforcement_strategy;
 mod mfa_exception_review;
 mod privileged_user_mfa;
+mod role_assumption_mfa;
 mod root_access_keys;
 mod root_hardware_mfa;
 mod root_mfa_enabled;
@@ -22,8 +25,11 @@ mod root_mfa_enabled;
 pub use breakglass_hardware_mfa::BreakglassHardwareMfa;
 pub use console_user_mfa::ConsoleUserMfa;
 pub use mfa_condition_pitfall::MfaConditionPitfall;
+pub use mfa_enforced_by_policy::MfaEnforcedByPolicy;
+pub use mfa_enforcement_strategy::MfaEnforcementStrategy;
 pub use mfa_exception_review::MfaExceptionReview;
 pub use privileged_user_mfa::PrivilegedUserMfa;
+pub use role_assumption_mfa::RoleAssumptionMfa;
 pub use root_access_keys::RootAccessKeys;
 pub use root_hardware_mfa::RootHardwareMfa;
 pub use root_mfa_enabled::RootMfaEnabled;
@@ -188,7 +194,10 @@ pub fn all() -> &'static [&'static dyn Check] {
         &ConsoleUserMfa,
         &PrivilegedUserMfa,
         &BreakglassHardwareMfa,
+        &MfaEnforcedByPolicy,
+        &RoleAssumptionMfa,
         &MfaConditionPitfall,
+        &MfaEnforcementStrategy,
         &MfaExceptionReview,
     ]
 }

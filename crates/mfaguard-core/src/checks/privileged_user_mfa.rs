@@ -5,10 +5,17 @@ use crate::report::{CheckResult, Status};
 declare_check! {
     /// ## What it checks
     /// That every privileged IAM user with console access has MFA. A user is
-    /// privileged when it can act as an administrator: it holds the AWS
-    /// managed `AdministratorAccess` or `IAMFullAccess` policy (directly or
-    /// through a group), or an inline or customer managed policy allows `*`
-    /// on `*`. The reasons are listed in the identity's `privilege` field.
+    /// privileged when, evaluated with MFA by the policy engine against its
+    /// real policies (inline, attached, through groups, the permissions
+    /// boundary, SCPs when collected), it is allowed an action of the
+    /// privilege-escalation set: creating policy versions, attaching or
+    /// writing user/group/role policies, creating access keys or login
+    /// profiles, updating trust policies, changing boundaries, or
+    /// `iam:PassRole` together with a compute service that runs code as the
+    /// passed role. Administrators (`*` on `*`) are allowed all of them. The
+    /// allowing statements are listed in the identity's `privilege` field;
+    /// when some policy cannot be read and nothing else makes the user
+    /// privileged, the result is `unknown`.
     ///
     /// ## Why it matters
     /// A privileged user's password is the keys to the account: it can create

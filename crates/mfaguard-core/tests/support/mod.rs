@@ -204,6 +204,93 @@ impl Account {
         self
     }
 
+    /// Adds a group with managed and inline policies.
+    pub fn group(mut self, name: &str, managed: &[&str], inline: &[Value]) -> Account {
+        self.groups.push(json!({
+            "Path": "/",
+            "GroupName": name,
+            "GroupId": format!("AGPA{:017}", self.groups.len()),
+            "Arn": format!("arn:aws:iam::{ACCOUNT}:group/{name}"),
+            "GroupPolicyList": inline.iter().enumerate().map(|(i, doc)| json!({"PolicyName": format!("{name}-inline{i}"), "PolicyDocument": doc})).collect::<Vec<_>>(),
+            "AttachedManagedPolicies": managed.iter().map(|arn| json!({"PolicyName": arn.rsplit('/').next().unwrap(), "PolicyArn": arn})).collect::<Vec<_>>(),
+        }));
+        self
+    }
+
+    /// Adds a customer managed policy; returns its ARN through `arn_of`.
+    pub fn policy(mut self, name: &str, document: Value) -> Account {
+        self.policies
+            .push(managed_policy(&customer_policy_arn(name), document));
+        self
+    }
+
+    /// Adds a role with a trust policy, managed policies and tags.
+    pub fn role(
+        mut self,
+        name: &str,
+        trust: Value,
+        managed: &[&str],
+        tags: &[(&str, &str)],
+    ) -> Account {
+        self.roles.push(json!({
+            "Path": "/",
+            "RoleName": name,
+            "RoleId": format!("AROA{:017}", self.roles.len()),
+            "Arn": format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+            "AssumeRolePolicyDocument": trust,
+            "RolePolicyList": [],
+            "AttachedManagedPolicies": managed.iter().map(|arn| json!({"PolicyName": arn.rsplit('/').next().unwrap(), "PolicyArn": arn})).collect::<Vec<_>>(),
+            "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
+        }));
+        self
+    }
+
+    /// Sets the path of a user added before.
+    pub fn path(mut self, user: &str, path: &str) -> Account {
+        let arn = format!("arn:aws:iam::{ACCOUNT}:user{path}{user}");
+        for detail in &mut self.users {
+            if detail["UserName"] == user {
+                detail["Path"] = json!(path);
+                detail["Arn"] = json!(arn);
+            }
+        }
+        for row in &mut self.rows {
+            if row.user == user {
+                row.arn = arn.clone();
+            }
+        }
+        self
+    }
+
+    /// The managed policies, plus the documents of the AWS managed policies
+    /// the fixtures attach (as get-account-authorization-details includes
+    /// them).
+    fn policies_with_aws_managed(&self) -> Vec<Value> {
+        let mut policies = self.policies.clone();
+        let attached: Vec<String> = self
+            .users
+            .iter()
+            .chain(&self.groups)
+            .chain(&self.roles)
+            .flat_map(|entity| {
+                entity["AttachedManagedPolicies"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|attached| attached["PolicyArn"].as_str().map(str::to_string))
+            .collect();
+        for arn in attached {
+            if policies.iter().any(|policy| policy["Arn"] == arn.as_str()) {
+                continue;
+            }
+            if let Some(document) = aws_managed_document(&arn) {
+                policies.push(managed_policy(&arn, document));
+            }
+        }
+        policies
+    }
+
     pub fn write(&self, dir: &Path) {
         let mut csv = HEADER.to_string();
         for row in &self.rows {
@@ -226,7 +313,7 @@ impl Account {
                     "UserDetailList": self.users,
                     "GroupDetailList": self.groups,
                     "RoleDetailList": self.roles,
-                    "Policies": self.policies,
+                    "Policies": self.policies_with_aws_managed(),
                 }))
                 .unwrap(),
             )
@@ -296,3 +383,58 @@ pub fn status(report: &Report, check: &str, name: &str) -> Status {
 pub const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 pub const IAM_FULL: &str = "arn:aws:iam::aws:policy/IAMFullAccess";
 pub const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+pub const POWER_USER: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
+
+pub fn customer_policy_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:policy/{name}")
+}
+
+fn managed_policy(arn: &str, document: Value) -> Value {
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    json!({
+        "PolicyName": name,
+        "PolicyId": format!("ANPA{}", name.len()),
+        "Arn": arn,
+        "Path": "/",
+        "DefaultVersionId": "v1",
+        "AttachmentCount": 1,
+        "IsAttachable": true,
+        "PolicyVersionList": [{"Document": document, "VersionId": "v1", "IsDefaultVersion": true}]
+    })
+}
+
+/// The documents of the AWS managed policies the fixtures use (their
+/// statements as AWS publishes them, the read-only one shortened).
+fn aws_managed_document(arn: &str) -> Option<Value> {
+    let statement = match arn.rsplit('/').next()? {
+        "AdministratorAccess" => json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        "IAMFullAccess" => {
+            json!({"Effect": "Allow", "Action": ["iam:*", "organizations:DescribeAccount", "organizations:DescribeOrganization", "organizations:ListRoots"], "Resource": "*"})
+        }
+        "ReadOnlyAccess" => {
+            json!({"Effect": "Allow", "Action": ["ec2:Describe*", "s3:Get*", "s3:List*", "iam:Get*", "iam:List*"], "Resource": "*"})
+        }
+        "PowerUserAccess" => json!([
+            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:ListRoles", "organizations:DescribeOrganization", "account:ListRegions"], "Resource": "*"}
+        ]),
+        _ => return None,
+    };
+    Some(json!({"Version": "2012-10-17", "Statement": statement}))
+}
+
+/// The AWS documented policy that lets users manage their own MFA device and
+/// denies everything else without MFA ("Force_MFA").
+pub fn force_mfa() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AllowViewAccountInfo", "Effect": "Allow", "Action": "iam:ListVirtualMFADevices", "Resource": "*"},
+            {"Sid": "AllowManageOwnVirtualMFADevice", "Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice"], "Resource": "arn:aws:iam::*:mfa/*"},
+            {"Sid": "AllowManageOwnUserMFA", "Effect": "Allow", "Action": ["iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:GetMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"], "Resource": "arn:aws:iam::*:user/${aws:username}"},
+            {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny", "NotAction": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:GetMFADevice", "iam:ListMFADevices", "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "sts:GetSessionToken"], "Resource": "*",
+             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+        ]
+    })
+}

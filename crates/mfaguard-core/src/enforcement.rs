@@ -1,0 +1,845 @@
+//! Proves whether MFA is enforced by policy, and what each identity can do
+//! without it.
+//!
+//! Every user and role is evaluated with the policy engine against the whole
+//! action catalogue ([`crate::universe`]) in the request contexts a person
+//! without MFA produces:
+//!
+//! * long-term access keys: `aws:MultiFactorAuthPresent` and
+//!   `aws:MultiFactorAuthAge` are both absent;
+//! * console sign-in without MFA: `aws:MultiFactorAuthPresent` is `false`.
+//!
+//! Every other condition key is unknown (open world): an Allow whose
+//! condition cannot be decided is taken to apply and a Deny whose condition
+//! cannot be decided is taken not to, and the allowance records the keys it
+//! depends on. The answer is therefore "could this be done without MFA".
+//!
+//! Identities whose policies are the same (same sources, same path, and no
+//! policy naming them) are evaluated once.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use iam_policy::catalog::AccessLevel;
+use iam_policy::{Context, Decision, DecisionKind, Layer, MfaState, PolicySet, Request};
+use serde::Serialize;
+
+use crate::escalation::{ESCALATION_ACTIONS, ONLY_FOR_OTHERS, PASSROLE_COMBINATIONS};
+use crate::identity::{IdentityType, Privilege};
+use crate::policies::ResolvedPolicies;
+use crate::policy_set::{EffectivePolicies, PolicyCache};
+use crate::snapshot::Snapshot;
+use crate::universe::{self, Principal, ResourceCandidates, Universe};
+
+/// How many allowed actions a result lists.
+pub const SAMPLE_SIZE: usize = 20;
+/// The MFA age used for "with MFA" requests: a fresh sign-in.
+const FRESH_MFA_AGE_SECONDS: u64 = 300;
+
+/// The enforcement verdict of one identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Without MFA nothing but MFA self-enrolment is allowed, and the
+    /// identity can do more with MFA.
+    Enforced,
+    /// Some actions are allowed without MFA.
+    NotEnforced,
+    /// Nothing is allowed without MFA, but only because nothing is allowed
+    /// at all.
+    NoAccess,
+    /// Enforced, but the user cannot set up a device without MFA.
+    LockedOut,
+    /// Some policies could not be read: the verdict cannot be determined.
+    Unknown,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Enforced => "enforced",
+            Verdict::NotEnforced => "not_enforced",
+            Verdict::NoAccess => "no_access",
+            Verdict::LockedOut => "locked_out",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request context without MFA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoMfaContext {
+    /// Long-term access keys: the MFA keys are absent.
+    AccessKeys,
+    /// Console sign-in without MFA: `aws:MultiFactorAuthPresent` is false.
+    ConsoleWithoutMfa,
+}
+
+/// One action allowed without MFA.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AllowedAction {
+    pub action: String,
+    pub access_level: &'static str,
+    /// The resource it was found allowed on.
+    pub resource: String,
+    /// The contexts in which it is allowed.
+    pub without_mfa: Vec<NoMfaContext>,
+    /// Condition keys left unevaluated that the allowance depends on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// The statements that allow it.
+    pub allowed_by: Vec<String>,
+}
+
+/// What an identity can do without MFA.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AllowedWithoutMfa {
+    /// Catalogue actions allowed (self-enrolment excluded).
+    pub count: usize,
+    /// How many of those depend on condition keys left unevaluated.
+    pub conditional: usize,
+    /// Every key some allowance depends on.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub depends_on: BTreeSet<String>,
+    /// Most dangerous first: permissions management, then write, tagging,
+    /// read, list; escalation actions first within a level.
+    pub sample: Vec<AllowedAction>,
+}
+
+impl AllowedWithoutMfa {
+    /// Nothing allowed.
+    pub fn none() -> AllowedWithoutMfa {
+        AllowedWithoutMfa {
+            count: 0,
+            conditional: 0,
+            depends_on: BTreeSet::new(),
+            sample: Vec::new(),
+        }
+    }
+
+    /// "iam:CreateAccessKey, s3:PutObject and 12 more".
+    pub fn describe(&self, limit: usize) -> String {
+        let names: Vec<&str> = self
+            .sample
+            .iter()
+            .take(limit)
+            .map(|allowed| allowed.action.as_str())
+            .collect();
+        let more = self.count.saturating_sub(names.len());
+        if more > 0 {
+            format!("{} and {more} more", names.join(", "))
+        } else {
+            names.join(", ")
+        }
+    }
+}
+
+/// The enforcement analysis of one identity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Enforcement {
+    pub verdict: Verdict,
+    pub allowed_without_mfa: AllowedWithoutMfa,
+    /// Why: the statements that deny or allow, the gaps, the lock-out.
+    pub reasons: Vec<String>,
+}
+
+/// A user or role to analyse.
+#[derive(Debug, Clone)]
+pub struct Subject<'a> {
+    pub kind: IdentityType,
+    pub name: &'a str,
+    pub arn: &'a str,
+    pub user_id: Option<&'a str>,
+    pub resolved: ResolvedPolicies<'a>,
+    /// Run the enforcement sweep (console users, roles people assume);
+    /// privilege is assessed for every subject.
+    pub needs_enforcement: bool,
+}
+
+/// The analysis of one subject.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub privilege: Privilege,
+    pub enforcement: Option<Enforcement>,
+}
+
+/// Analyses the users and roles of one account.
+pub fn analyze(snapshot: &Snapshot, subjects: &[Subject<'_>]) -> Vec<Outcome> {
+    let account = snapshot.account_id.clone().unwrap_or_default();
+    let partition = subjects
+        .first()
+        .and_then(|subject| subject.arn.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_string();
+    let universe = universe::universe();
+    let resources = universe.representative_resources(&partition, &account);
+    let lookup: HashMap<String, usize> = universe
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(index, action)| (action.name.to_ascii_lowercase(), index))
+        .collect();
+    let env = Env {
+        universe,
+        resources: &resources,
+        lookup: &lookup,
+        partition: &partition,
+        account: &account,
+    };
+
+    // Group subjects that must get the same answer.
+    let mut cache = PolicyCache::new();
+    let mut tokens: HashMap<u64, HashSet<String>> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of_key: HashMap<GroupKey, usize> = HashMap::new();
+    let mut group_of_subject = Vec::with_capacity(subjects.len());
+    for (index, subject) in subjects.iter().enumerate() {
+        let effective = cache.effective(snapshot, &subject.resolved);
+        let named = tokens
+            .entry(effective.fingerprint)
+            .or_insert_with(|| policy_tokens(&subject.resolved))
+            .contains(subject.name);
+        let key = GroupKey {
+            fingerprint: effective.fingerprint,
+            kind: subject.kind,
+            arn_prefix: subject
+                .arn
+                .rsplit_once('/')
+                .map(|(prefix, _)| prefix)
+                .unwrap_or(subject.arn)
+                .to_string(),
+            // A policy that names the identity (in a resource or a
+            // condition) may treat it unlike its peers.
+            name: named.then(|| subject.name.to_string()),
+        };
+        let group = *group_of_key.entry(key).or_insert_with(|| {
+            groups.push(Group {
+                subject: index,
+                effective,
+                needs_enforcement: false,
+            });
+            groups.len() - 1
+        });
+        groups[group].needs_enforcement |= subject.needs_enforcement;
+        group_of_subject.push(group);
+    }
+
+    let results = run_parallel(&groups, |group| {
+        analyse_group(&env, &subjects[group.subject], group)
+    });
+
+    subjects
+        .iter()
+        .zip(group_of_subject)
+        .map(|(subject, group)| {
+            let result = &results[group];
+            let enforcement = if subject.needs_enforcement {
+                result.enforcement.clone().map(|mut enforcement| {
+                    if enforcement.verdict == Verdict::Enforced
+                        && subject.kind == IdentityType::User
+                    {
+                        check_enrolment(
+                            &env,
+                            &groups[group].effective.set,
+                            subject,
+                            &mut enforcement,
+                        );
+                    }
+                    enforcement
+                })
+            } else {
+                None
+            };
+            Outcome {
+                privilege: result.privilege.clone(),
+                enforcement,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct GroupKey {
+    fingerprint: u64,
+    kind: IdentityType,
+    arn_prefix: String,
+    name: Option<String>,
+}
+
+struct Group {
+    /// The subject whose name and ARN the evaluation uses.
+    subject: usize,
+    effective: EffectivePolicies,
+    needs_enforcement: bool,
+}
+
+struct GroupResult {
+    privilege: Privilege,
+    enforcement: Option<Enforcement>,
+}
+
+/// What every group's evaluation shares.
+struct Env<'e> {
+    universe: &'e Universe,
+    resources: &'e [String],
+    lookup: &'e HashMap<String, usize>,
+    partition: &'e str,
+    account: &'e str,
+}
+
+impl Env<'_> {
+    fn representative(&self, action: &str) -> &str {
+        self.lookup
+            .get(&action.to_ascii_lowercase())
+            .map(|&index| self.resources[index].as_str())
+            .unwrap_or("*")
+    }
+}
+
+/// Every name-like token of an identity's documents (split on characters
+/// that cannot occur in an IAM name), to tell whether they name it.
+fn policy_tokens(resolved: &ResolvedPolicies<'_>) -> HashSet<String> {
+    fn walk(value: &serde_json::Value, tokens: &mut HashSet<String>) {
+        match value {
+            serde_json::Value::String(text) => add(text, tokens),
+            serde_json::Value::Array(items) => items.iter().for_each(|item| walk(item, tokens)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(key, item)| {
+                add(key, tokens);
+                walk(item, tokens);
+            }),
+            _ => {}
+        }
+    }
+    fn add(text: &str, tokens: &mut HashSet<String>) {
+        // IAM names use letters, digits and + = , . @ _ -
+        for token in text.split(|c: char| {
+            !(c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | ',' | '.' | '@' | '_' | '-'))
+        }) {
+            if !token.is_empty() && !tokens.contains(token) {
+                tokens.insert(token.to_string());
+            }
+        }
+    }
+    let mut tokens = HashSet::new();
+    for applied in resolved.identity.iter().chain(resolved.boundary.iter()) {
+        if let Some(document) = applied.document {
+            walk(&document.0, &mut tokens);
+        }
+    }
+    tokens
+}
+
+fn run_parallel<T: Send>(groups: &[Group], work: impl Fn(&Group) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(groups.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<T>> = Vec::with_capacity(groups.len());
+    slots.resize_with(groups.len(), || None);
+    let done: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(group) = groups.get(index) else {
+                            break;
+                        };
+                        out.push((index, work(group)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    });
+    for (index, value) in done.into_iter().flatten() {
+        slots[index] = Some(value);
+    }
+    // A worker that panicked left its slots empty; recompute them here so a
+    // bug surfaces as a panic in this thread rather than a missing result.
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(index, slot)| match slot {
+            Some(value) => value,
+            None => work(&groups[index]),
+        })
+        .collect()
+}
+
+/// The request contexts of one principal.
+struct Contexts {
+    access_keys: Context,
+    console: Context,
+    with_mfa: Context,
+}
+
+fn contexts(subject: &Subject<'_>, account: &str) -> Contexts {
+    let mut base = Context::new().open_world();
+    base.insert("aws:PrincipalArn", subject.arn);
+    base.insert("aws:PrincipalAccount", account);
+    match subject.kind {
+        IdentityType::User | IdentityType::Root => {
+            base.insert("aws:username", subject.name);
+            base.insert("aws:PrincipalType", "User");
+            if let Some(user_id) = subject.user_id {
+                base.insert("aws:userid", user_id);
+            }
+        }
+        IdentityType::Role => {
+            base.insert("aws:PrincipalType", "AssumedRole");
+            // Role sessions have no user name.
+            base.mark_absent("aws:username");
+        }
+    }
+    Contexts {
+        access_keys: base.clone().with_mfa(MfaState::LongTermKeys),
+        console: base.clone().with_mfa(MfaState::ConsoleWithoutMfa),
+        with_mfa: base.with_mfa(MfaState::WithMfa {
+            age_seconds: FRESH_MFA_AGE_SECONDS,
+        }),
+    }
+}
+
+/// The first resource on which `action` is allowed in `ctx`.
+fn first_allowed<'r>(
+    set: &PolicySet,
+    action: &str,
+    representative: &'r str,
+    candidates: impl Iterator<Item = &'r str>,
+    ctx: &Context,
+) -> Option<&'r str> {
+    std::iter::once(representative)
+        .chain(candidates)
+        .find(|resource| set.decide(&Request::new(action, resource, ctx)) == DecisionKind::Allowed)
+}
+
+fn analyse_group(env: &Env<'_>, subject: &Subject<'_>, group: &Group) -> GroupResult {
+    let set = &group.effective.set;
+    let principal = Principal {
+        partition: env.partition,
+        account: env.account,
+        user_name: (subject.kind == IdentityType::User).then_some(subject.name),
+    };
+    let candidates = ResourceCandidates::of(set, principal);
+    let contexts = contexts(subject, env.account);
+    let privilege = assess_privilege(
+        env,
+        set,
+        &candidates,
+        &contexts.with_mfa,
+        &group.effective,
+        (subject.kind == IdentityType::User).then_some(subject.name),
+    );
+    let enforcement = group
+        .needs_enforcement
+        .then(|| sweep(env, set, &candidates, &contexts, &group.effective));
+    GroupResult {
+        privilege,
+        enforcement,
+    }
+}
+
+/// Privileged: allowed, with MFA, an action of the escalation set, or
+/// `iam:PassRole` together with a compute action.
+fn assess_privilege(
+    env: &Env<'_>,
+    set: &PolicySet,
+    candidates: &ResourceCandidates,
+    with_mfa: &Context,
+    effective: &EffectivePolicies,
+    own_user_name: Option<&str>,
+) -> Privilege {
+    // User names are unique in an account whatever the path: a user ARN
+    // ending in the identity's own name is the identity itself.
+    let is_self = |resource: &str| {
+        own_user_name.is_some_and(|name| {
+            resource
+                .split_once(":user/")
+                .is_some_and(|(_, rest)| rest.rsplit('/').next() == Some(name))
+        })
+    };
+    let allowed = |action: &str| -> Option<Decision> {
+        let service = action.split(':').next().unwrap_or("");
+        // Managing one's own credentials is self-service, not escalation.
+        let others_only = ONLY_FOR_OTHERS
+            .iter()
+            .any(|only| only.eq_ignore_ascii_case(action));
+        first_allowed(
+            set,
+            action,
+            env.representative(action),
+            candidates
+                .for_service(service)
+                .filter(|resource| !(others_only && is_self(resource))),
+            with_mfa,
+        )
+        .map(|resource| set.evaluate(&Request::new(action, resource, with_mfa)))
+    };
+    // (action, allowing statements), grouped below by statements.
+    let mut found: Vec<(String, String)> = Vec::new();
+    for entry in ESCALATION_ACTIONS {
+        if let Some(decision) = allowed(entry.action) {
+            found.push((
+                entry.action.to_string(),
+                statements(&decision, Layer::Identity),
+            ));
+        }
+    }
+    if let Some(pass_role) = allowed("iam:PassRole") {
+        for combination in PASSROLE_COMBINATIONS {
+            if allowed(combination.action).is_some() {
+                found.push((
+                    format!("iam:PassRole with {}", combination.action),
+                    statements(&pass_role, Layer::Identity),
+                ));
+            }
+        }
+    }
+    let total = ESCALATION_ACTIONS.len() + PASSROLE_COMBINATIONS.len();
+    let mut reasons = Vec::new();
+    let mut by_statements: Vec<(String, Vec<String>)> = Vec::new();
+    for (action, by) in found.iter().cloned() {
+        match by_statements.iter_mut().find(|(known, _)| *known == by) {
+            Some((_, actions)) => actions.push(action),
+            None => by_statements.push((by, vec![action])),
+        }
+    }
+    for (by, actions) in by_statements {
+        let listed = if actions.len() == total {
+            format!("every privilege-escalation action (e.g. {})", actions[0])
+        } else if actions.len() > 3 {
+            format!(
+                "{} and {} more privilege-escalation actions",
+                actions[..3].join(", "),
+                actions.len() - 3
+            )
+        } else {
+            actions.join(", ")
+        };
+        reasons.push(format!("allowed {listed} by {by}"));
+    }
+    if !reasons.is_empty() {
+        if !effective.gaps.is_empty() {
+            reasons.push(format!(
+                "some policies could not be read ({}); an unread Deny could narrow this",
+                effective.gaps.join("; ")
+            ));
+        }
+        return Privilege {
+            privileged: Some(true),
+            reasons,
+        };
+    }
+    if !effective.gaps.is_empty() {
+        return Privilege::unknown(effective.gaps.join("; "));
+    }
+    Privilege {
+        privileged: Some(false),
+        reasons: Vec::new(),
+    }
+}
+
+/// "POLICY statement N (Sid)" for each reason of `layer`.
+fn statements(decision: &Decision, layer: Layer) -> String {
+    let mut names: Vec<String> = decision
+        .reasons
+        .iter()
+        .filter(|reason| reason.layer == layer)
+        .map(|reason| {
+            let mut text = format!("{}", reason.policy);
+            if let Some(index) = reason.statement {
+                text.push_str(&format!(" statement {index}"));
+            }
+            if let Some(sid) = &reason.sid {
+                text.push_str(&format!(" ({sid})"));
+            }
+            text
+        })
+        .collect();
+    names.dedup();
+    if names.is_empty() {
+        "no statement".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn sweep(
+    env: &Env<'_>,
+    set: &PolicySet,
+    candidates: &ResourceCandidates,
+    contexts: &Contexts,
+    effective: &EffectivePolicies,
+) -> Enforcement {
+    let no_mfa = [
+        (NoMfaContext::AccessKeys, &contexts.access_keys),
+        (NoMfaContext::ConsoleWithoutMfa, &contexts.console),
+    ];
+    let mut found: Vec<(usize, &str, Vec<NoMfaContext>)> = Vec::new();
+    for index in env.universe.allowable(set).into_iter().flatten() {
+        let action = &env.universe.actions[index];
+        let mut resource = None;
+        let mut without_mfa = Vec::new();
+        for (kind, ctx) in no_mfa {
+            if let Some(allowed_on) = first_allowed(
+                set,
+                &action.name,
+                &env.resources[index],
+                candidates.for_service(&action.service),
+                ctx,
+            ) {
+                resource.get_or_insert(allowed_on);
+                without_mfa.push(kind);
+            }
+        }
+        if let Some(resource) = resource {
+            found.push((index, resource, without_mfa));
+        }
+    }
+
+    let mut allowed = AllowedWithoutMfa::none();
+    let mut listed = Vec::with_capacity(found.len());
+    for (index, resource, without_mfa) in found {
+        let action = &env.universe.actions[index];
+        let ctx = match without_mfa.first() {
+            Some(NoMfaContext::ConsoleWithoutMfa) => &contexts.console,
+            _ => &contexts.access_keys,
+        };
+        let decision = set.evaluate(&Request::new(&action.name, resource, ctx));
+        let depends_on: Vec<String> = decision.depends_on.iter().cloned().collect();
+        if !depends_on.is_empty() {
+            allowed.conditional += 1;
+            allowed.depends_on.extend(depends_on.iter().cloned());
+        }
+        listed.push((
+            action.access_level,
+            AllowedAction {
+                action: action.name.clone(),
+                access_level: access_level_name(action.access_level),
+                resource: resource.to_string(),
+                without_mfa,
+                depends_on,
+                allowed_by: Vec::new(),
+            },
+        ));
+    }
+    allowed.count = listed.len();
+    listed.sort_by(|(level_a, a), (level_b, b)| {
+        level_b
+            .cmp(level_a)
+            .then_with(|| is_escalation(&b.action).cmp(&is_escalation(&a.action)))
+            .then_with(|| {
+                a.depends_on
+                    .is_empty()
+                    .cmp(&b.depends_on.is_empty())
+                    .reverse()
+            })
+            .then_with(|| a.action.cmp(&b.action))
+    });
+    allowed.sample = listed
+        .into_iter()
+        .take(SAMPLE_SIZE)
+        .map(|(_, mut item)| {
+            let ctx = match item.without_mfa.first() {
+                Some(NoMfaContext::ConsoleWithoutMfa) => &contexts.console,
+                _ => &contexts.access_keys,
+            };
+            let decision = set.evaluate(&Request::new(&item.action, &item.resource, ctx));
+            item.allowed_by = decision
+                .reasons
+                .iter()
+                .filter(|reason| reason.layer == Layer::Identity)
+                .map(statements_of)
+                .collect();
+            item
+        })
+        .collect();
+
+    let mut reasons = Vec::new();
+    let verdict = if allowed.count > 0 {
+        reasons.push(format!(
+            "{} action(s) allowed without MFA, e.g. {}",
+            allowed.count,
+            allowed.describe(3)
+        ));
+        if !effective.scps_known {
+            reasons.push(
+                "service control policies were not collected: an organisation policy could still deny these"
+                    .to_string(),
+            );
+        }
+        Verdict::NotEnforced
+    } else {
+        match first_allowed_with_mfa(env, set, candidates, &contexts.with_mfa) {
+            Some((index, resource)) => {
+                let action = &env.universe.actions[index].name;
+                let without = set.evaluate(&Request::new(action, resource, &contexts.access_keys));
+                let with = set.evaluate(&Request::new(action, resource, &contexts.with_mfa));
+                if without.kind == DecisionKind::ExplicitDeny {
+                    reasons.push(format!(
+                        "without MFA, {action} is denied by {}",
+                        all_statements(&without)
+                    ));
+                } else {
+                    reasons.push(format!(
+                        "{action} is allowed only with MFA, by {}",
+                        statements(&with, Layer::Identity)
+                    ));
+                }
+                Verdict::Enforced
+            }
+            None => {
+                reasons.push("nothing is allowed, with or without MFA".to_string());
+                Verdict::NoAccess
+            }
+        }
+    };
+    if !effective.gaps.is_empty() {
+        reasons.insert(
+            0,
+            format!(
+                "cannot be determined: some policies could not be read ({}); the figures below cover the readable ones",
+                effective.gaps.join("; ")
+            ),
+        );
+        return Enforcement {
+            verdict: Verdict::Unknown,
+            allowed_without_mfa: allowed,
+            reasons,
+        };
+    }
+    Enforcement {
+        verdict,
+        allowed_without_mfa: allowed,
+        reasons,
+    }
+}
+
+fn first_allowed_with_mfa<'r>(
+    env: &'r Env<'_>,
+    set: &PolicySet,
+    candidates: &'r ResourceCandidates,
+    with_mfa: &Context,
+) -> Option<(usize, &'r str)> {
+    env.universe
+        .allowable(set)
+        .into_iter()
+        .flatten()
+        .find_map(|index| {
+            let action = &env.universe.actions[index];
+            first_allowed(
+                set,
+                &action.name,
+                &env.resources[index],
+                candidates.for_service(&action.service),
+                with_mfa,
+            )
+            .map(|resource| (index, resource))
+        })
+}
+
+fn statements_of(reason: &iam_policy::Reason) -> String {
+    let mut text = reason.policy.to_string();
+    if let Some(index) = reason.statement {
+        text.push_str(&format!(" statement {index}"));
+    }
+    if let Some(sid) = &reason.sid {
+        text.push_str(&format!(" ({sid})"));
+    }
+    text
+}
+
+fn all_statements(decision: &Decision) -> String {
+    let mut names: Vec<String> = decision.reasons.iter().map(statements_of).collect();
+    names.dedup();
+    names.join(", ")
+}
+
+fn is_escalation(action: &str) -> bool {
+    ESCALATION_ACTIONS
+        .iter()
+        .any(|entry| entry.action.eq_ignore_ascii_case(action))
+        || action.eq_ignore_ascii_case("iam:PassRole")
+}
+
+fn access_level_name(level: AccessLevel) -> &'static str {
+    level.as_str()
+}
+
+/// The requests a user makes to set up a device in the console, before it
+/// has MFA.
+fn check_enrolment(
+    env: &Env<'_>,
+    set: &PolicySet,
+    subject: &Subject<'_>,
+    enforcement: &mut Enforcement,
+) {
+    let contexts = contexts(subject, env.account);
+    let device = format!(
+        "arn:{}:iam::{}:mfa/{}",
+        env.partition, env.account, subject.name
+    );
+    let requests = [
+        ("iam:CreateVirtualMFADevice", device.as_str()),
+        ("iam:EnableMFADevice", subject.arn),
+        ("iam:ListMFADevices", subject.arn),
+    ];
+    let mut denied = Vec::new();
+    for (action, resource) in requests {
+        let decision = set.evaluate(&Request::new(action, resource, &contexts.console));
+        if decision.kind != DecisionKind::Allowed {
+            denied.push(match decision.kind {
+                DecisionKind::ExplicitDeny => {
+                    format!(
+                        "{action} on {resource} (denied by {})",
+                        all_statements(&decision)
+                    )
+                }
+                _ => format!("{action} on {resource} (no statement allows it)"),
+            });
+        }
+    }
+    if denied.is_empty() {
+        return;
+    }
+    enforcement.verdict = Verdict::LockedOut;
+    enforcement.reasons.push(format!(
+        "cannot set up MFA without MFA: {}",
+        denied.join("; ")
+    ));
+    let has_path = subject
+        .arn
+        .split_once(":user/")
+        .is_some_and(|(_, rest)| rest.contains('/'));
+    let names_own_user = set.identity_policies().any(|(_, policy)| {
+        policy.statements.iter().any(|statement| {
+            statement.resource.as_ref().is_some_and(|block| {
+                block
+                    .patterns
+                    .iter()
+                    .any(|pattern| pattern.text.contains("user/${aws:username}"))
+            })
+        })
+    });
+    if has_path && names_own_user {
+        enforcement.reasons.push(
+            "the user has a path, and `user/${aws:username}` matches only users without one: add `arn:aws:iam::*:user/*/${aws:username}` next to it (user names are unique whatever the path)"
+                .to_string(),
+        );
+    }
+}
