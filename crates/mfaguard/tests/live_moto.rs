@@ -23,6 +23,8 @@ fn mfaguard(env: &[(String, String)], args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mfaguard"))
         .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        // Never record into the developer's history.
+        .env("MFAGUARD_STORE", "none")
         .output()
         .expect("run mfaguard")
 }
@@ -289,6 +291,25 @@ fn comparable(mut report: Value) -> Value {
     report
 }
 
+/// Every call in `calls` (the report's `api_calls`) is allowed by
+/// policies/mfaguard-scanner.json, evaluated with the policy engine.
+fn assert_shipped_policy_allows(calls: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/mfaguard-scanner.json");
+    let text = std::fs::read_to_string(&path).expect("policy file");
+    let policy = iam_policy::Policy::parse(&text).expect("policy parses");
+    let set = iam_policy::PolicySet::new().with_identity("mfaguard-scanner", policy);
+    let context = iam_policy::Context::new();
+    let made = calls.as_object().expect("api_calls object");
+    assert!(!made.is_empty());
+    for action in made.keys() {
+        let decision = set.evaluate(&iam_policy::Request::new(action, "*", &context));
+        assert!(
+            decision.is_allowed(),
+            "{action} was called but policies/mfaguard-scanner.json does not allow it"
+        );
+    }
+}
+
 fn result_status(report: &Value, check: &str, name: &str) -> String {
     report["results"]
         .as_array()
@@ -374,6 +395,8 @@ fn live_scan_of_one_account_equals_offline_scan_of_its_cli_exports() {
     );
     // ListMFADevices only for users whose report shows MFA (every third).
     assert_eq!(calls["iam:ListMFADevices"].as_u64(), Some(43), "{calls}");
+    // The shipped least-privilege policy allows every call actually made.
+    assert_shipped_policy_allows(calls);
 
     // Root row added by the launcher: virtual MFA.
     assert_eq!(

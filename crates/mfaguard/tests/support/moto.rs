@@ -25,7 +25,9 @@ pub fn python() -> Option<PathBuf> {
 pub fn python_or_skip(test: &str) -> Option<PathBuf> {
     match python() {
         Some(python) => Some(python),
-        None if std::env::var_os("CI").is_some() => {
+        None if std::env::var_os("CI").is_some()
+            || std::env::var("MFAGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") =>
+        {
             panic!("moto is not installed: run scripts/install-test-tools.sh")
         }
         None => {
