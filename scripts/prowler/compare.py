@@ -182,13 +182,12 @@ def mfaguard_statuses(report):
     for identity in report["identities"]:
         if identity["type"] != "user":
             continue
-        mfa = identity["mfa"]
-        kinds = {d["kind"] for d in mfa["devices"]}
-        if kinds & {"hardware", "fido"} or mfa.get("unlisted_non_virtual"):
+        kinds = {d["kind"] for d in identity["mfa_devices"]}
+        if kinds & {"hardware", "fido"} or identity.get("mfa_unlisted_non_virtual"):
             status = "pass"
-        elif mfa["active"] is False:
+        elif identity["mfa_active"] is False:
             status = "fail"
-        elif mfa["active"] is True and mfa.get("devices_complete"):
+        elif identity["mfa_active"] is True and identity.get("mfa_devices_complete"):
             status = "fail"
         else:
             status = "unknown"

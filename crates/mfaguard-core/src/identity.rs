@@ -103,14 +103,18 @@ pub struct MfaDeviceInfo {
 pub struct MfaState {
     /// The credential report's `mfa_active`; `None` when the identity is not
     /// in the report.
+    #[serde(rename = "mfa_active")]
     pub active: Option<bool>,
     /// Devices seen in the inputs.
+    #[serde(rename = "mfa_devices")]
     pub devices: Vec<MfaDeviceInfo>,
     /// True when `devices` is known to be the whole list (from
     /// `list-mfa-devices`); false when other devices may exist.
+    #[serde(rename = "mfa_devices_complete")]
     pub devices_complete: bool,
     /// MFA is active but no virtual device is assigned: the identity holds at
     /// least one hardware token or FIDO key that the inputs do not list.
+    #[serde(rename = "mfa_unlisted_non_virtual")]
     pub unlisted_non_virtual: bool,
 }
 
@@ -244,6 +248,8 @@ pub struct Identity {
     pub console_access: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_last_used: Option<DateTime<Utc>>,
+    /// Serialised inline: `mfa_active`, `mfa_devices`, ...
+    #[serde(flatten)]
     pub mfa: MfaState,
     pub access_keys: Vec<AccessKeyInfo>,
     pub active_certificates: usize,

@@ -99,7 +99,7 @@ fn json_output_follows_the_contract() {
     assert_eq!(bob["type"], "user");
     assert_eq!(bob["tier"], "human");
     assert_eq!(bob["console_access"], true);
-    assert!(bob["mfa"]["devices"].is_array());
+    assert!(bob["mfa_devices"].is_array());
     assert!(report["kpis"]["console_users_with_mfa"]["percent"].is_number());
     assert!(report["score"]["posture"].is_number());
     // The CSV carries no generation time: said, not guessed.
@@ -218,4 +218,61 @@ fn text_output_is_plain_when_piped() {
     assert!(!text.contains('\x1b'), "colour codes in piped output");
     assert!(text.contains("iam.console_user_mfa"));
     assert!(text.contains("fix: "));
+}
+
+fn demo() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/demo-account")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn explain_identity_shows_the_verdict_and_its_reasons() {
+    let demo = demo();
+    let nina = mfaguard(&[
+        "explain-identity",
+        "--from",
+        &demo,
+        "--now",
+        "2026-11-22T12:00:00Z",
+        "nina",
+    ]);
+    assert_eq!(nina.status.code(), Some(0), "{}", stderr(&nina));
+    let text = stdout(&nina);
+    assert!(text.contains("enforcement:  locked_out"), "{text}");
+    assert!(text.contains("iam:EnableMFADevice"), "{text}");
+    assert!(text.contains("user/*/${aws:username}"), "{text}");
+
+    let frank = mfaguard(&[
+        "explain-identity",
+        "--from",
+        &demo,
+        "--format",
+        "json",
+        "arn:aws:iam::111122223333:user/frank",
+    ]);
+    assert_eq!(frank.status.code(), Some(0), "{}", stderr(&frank));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&frank)).expect("json");
+    assert_eq!(json["identity"]["enforcement"], "not_enforced");
+    let allowed = &json["identity"]["allowed_without_mfa"];
+    assert!(allowed["count"].as_u64().unwrap_or(0) > 0, "{allowed}");
+    assert_eq!(
+        allowed["sample"][0]["access_level"], "Permissions management",
+        "{allowed}"
+    );
+    assert!(json["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .any(|r| r["check_id"] == "iam.mfa_enforced_by_policy" && r["status"] == "fail"));
+}
+
+#[test]
+fn explain_identity_suggests_close_names() {
+    let output = mfaguard(&["explain-identity", "--from", &demo(), "nin"]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert!(error.contains("no user or role named `nin`"), "{error}");
+    assert!(error.contains("nina"), "{error}");
 }
