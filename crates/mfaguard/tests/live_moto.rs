@@ -657,6 +657,70 @@ fn organization_scan_reports_each_account_and_survives_a_failing_one() {
         levels[0]["policies"].to_string().contains("deny-leave"),
         "{levels:?}"
     );
+
+    // The live organisation report equals the offline scan of the same
+    // accounts' snapshots.
+    let good = [MAIN_ACCOUNT, members[0].as_str(), members[1].as_str()].join(",");
+    let saved = tempfile::tempdir().expect("temp dir");
+    let collect = mfaguard(
+        &env,
+        &[
+            "collect",
+            "--org",
+            "--accounts",
+            &good,
+            "-o",
+            saved.path().to_str().expect("path"),
+        ],
+    );
+    assert_eq!(
+        collect.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&collect.stderr)
+    );
+    let mut args = vec!["scan", "--format", "json", "--now", NOW];
+    let files: Vec<String> = [MAIN_ACCOUNT, members[0].as_str(), members[1].as_str()]
+        .iter()
+        .map(|id| {
+            saved
+                .path()
+                .join(format!("{id}.json"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    for file in &files {
+        args.push("--snapshot");
+        args.push(file);
+    }
+    let offline = json_of(&mfaguard(&env, &args));
+    assert_eq!(
+        sorted_by(
+            &report["results"],
+            &["account_id", "check_id", "resource_arn"]
+        ),
+        sorted_by(
+            &offline["results"],
+            &["account_id", "check_id", "resource_arn"]
+        )
+    );
+    assert_eq!(
+        sorted_by(&report["identities"], &["arn"]),
+        sorted_by(&offline["identities"], &["arn"])
+    );
+}
+
+/// The array `items`, sorted by the given fields.
+fn sorted_by(items: &Value, fields: &[&str]) -> Vec<Value> {
+    let mut items = items.as_array().expect("array").clone();
+    items.sort_by_key(|item| {
+        fields
+            .iter()
+            .map(|field| item[*field].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    });
+    items
 }
 
 #[test]
