@@ -14,7 +14,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 pub use account::{AccountCollector, CallCounter};
 pub use error::CollectError;
-pub use org::{collect_organization, AccountOutcome, OrgOptions};
+pub use org::{collect_organization, AccountFilter, AccountOutcome, OrgOptions};
 
 use mfaguard_core::Snapshot;
 

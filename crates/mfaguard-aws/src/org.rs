@@ -26,6 +26,19 @@ pub struct OrgOptions {
     pub accounts: Option<Vec<String>>,
     /// Accounts collected at once.
     pub concurrency: usize,
+    /// Keeps only the accounts this says yes to (`--shard`), decided before
+    /// any role is assumed so that each runner collects only its share.
+    pub keep: Option<AccountFilter>,
+}
+
+/// A predicate on account IDs.
+#[derive(Clone)]
+pub struct AccountFilter(pub Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for AccountFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccountFilter")
+    }
 }
 
 impl Default for OrgOptions {
@@ -34,6 +47,7 @@ impl Default for OrgOptions {
             role_name: "OrganizationAccountAccessRole".to_string(),
             accounts: None,
             concurrency: 4,
+            keep: None,
         }
     }
 }
@@ -99,6 +113,9 @@ pub async fn collect_organization(
             }
         }
         accounts.retain(|(id, _)| wanted.contains(id));
+    }
+    if let Some(AccountFilter(keep)) = &org.keep {
+        accounts.retain(|(id, _)| keep(id));
     }
     accounts.sort();
 

@@ -17,7 +17,7 @@ pub struct CollectArgs {
 }
 
 pub fn run(args: CollectArgs) -> Result<u8> {
-    let collected = crate::live::collect(&args.live)?;
+    let collected = crate::live::collect(&args.live, None)?;
     if args.live.org {
         std::fs::create_dir_all(&args.output)
             .with_context(|| format!("cannot create {}", args.output.display()))?;

@@ -49,7 +49,9 @@ pub struct Collected {
     pub failed: Vec<FailedAccount>,
 }
 
-pub fn collect(args: &LiveArgs) -> Result<Collected> {
+/// Collects live; with `--org`, only the accounts of `shard` (all when
+/// `None`) are collected.
+pub fn collect(args: &LiveArgs, shard: Option<mfaguard_store::Shard>) -> Result<Collected> {
     let options = LiveOptions {
         profile: args.profile.clone(),
         region: args.region.clone(),
@@ -74,6 +76,9 @@ pub fn collect(args: &LiveArgs) -> Result<Collected> {
             role_name: args.role.clone(),
             accounts: args.accounts.clone(),
             concurrency: args.concurrency,
+            keep: shard.map(|shard| {
+                mfaguard_aws::AccountFilter(std::sync::Arc::new(move |id: &str| shard.contains(id)))
+            }),
         };
         let bar = progress_bar();
         let progress = |done: usize, total: usize| {

@@ -115,7 +115,7 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
             .collect::<Result<Vec<_>, _>>()?;
         (snapshots, Vec::new())
     } else {
-        let collected = crate::live::collect(&args.live)?;
+        let collected = crate::live::collect(&args.live, args.shard)?;
         (collected.snapshots, collected.failed)
     };
     let (snapshots, failed) = crate::store_args::apply_shard(args.shard, snapshots, failed);

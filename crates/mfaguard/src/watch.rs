@@ -238,7 +238,7 @@ fn collect(
             .collect::<Result<Vec<_>, _>>()?;
         Ok((snapshots, Vec::new()))
     } else {
-        let collected = crate::live::collect(&args.live)?;
+        let collected = crate::live::collect(&args.live, args.shard)?;
         Ok((collected.snapshots, collected.failed))
     }
 }

@@ -709,6 +709,41 @@ fn organization_scan_reports_each_account_and_survives_a_failing_one() {
         sorted_by(&report["identities"], &["arn"]),
         sorted_by(&offline["identities"], &["arn"])
     );
+
+    // Two shards split the organisation: each collects only its accounts
+    // (no role is assumed in the other shard's), together they cover it.
+    let mut seen: Vec<String> = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let output = mfaguard(
+            &env,
+            &[
+                "scan", "--org", "--shard", shard, "--format", "json", "--now", NOW,
+            ],
+        );
+        let part = json_of(&output);
+        for account in part["accounts"].as_array().expect("accounts") {
+            seen.push(
+                account["account_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        // Present only when some account failed.
+        for failed in part["failed_accounts"].as_array().into_iter().flatten() {
+            seen.push(
+                failed["account_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+    }
+    seen.sort();
+    let mut everyone = vec![MAIN_ACCOUNT.to_string()];
+    everyone.extend(members.iter().cloned());
+    everyone.sort();
+    assert_eq!(seen, everyone, "each account in exactly one shard");
 }
 
 /// The array `items`, sorted by the given fields.
