@@ -9,6 +9,7 @@ mod kpi;
 mod live;
 mod output;
 mod scan;
+mod simulate;
 mod store_args;
 mod watch;
 mod webhook;
@@ -56,6 +57,9 @@ enum Command {
     /// Explain one user or role: tier, devices, whether policy enforces MFA
     /// (with the deciding statements) and what it can do without MFA.
     ExplainIdentity(explain_identity::ExplainIdentityArgs),
+    /// Evaluate one request against policy files, or against the real
+    /// policies of a user or role (--from DIR --principal NAME).
+    Simulate(Box<simulate::SimulateArgs>),
     /// List the recorded scans.
     History(history::HistoryArgs),
     /// What changed between two recorded scans (default: the last two).
@@ -86,6 +90,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Checks { format } => catalog::print_checks(format).map(|()| 0),
         Command::Explain { id } => catalog::explain(&id).map(|()| 0),
         Command::ExplainIdentity(args) => explain_identity::run(args),
+        Command::Simulate(args) => simulate::run(*args),
         Command::History(args) => history::history(args),
         Command::Diff(args) => history::diff(args),
         Command::Kpi(args) => kpi::run(args),
