@@ -125,6 +125,15 @@ impl AllowedWithoutMfa {
         }
     }
 
+    /// "aws:sourceip, aws:resourcetag/team".
+    pub fn describe_depends_on(&self) -> String {
+        self.depends_on
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// "iam:CreateAccessKey, s3:PutObject and 12 more".
     pub fn describe(&self, limit: usize) -> String {
         let names: Vec<&str> = self

@@ -153,11 +153,28 @@ impl Universe {
 /// Renders an ARN format such as
 /// `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
 fn render_format(format: &str, partition: &str, account: &str) -> String {
-    if format == "*" || !format.contains("${") {
+    if format == "*" {
         return format.to_string();
     }
-    let mut out = String::with_capacity(format.len() + 16);
-    let mut rest = format;
+    replace_variables(format, |name| {
+        match name {
+            "Partition" => partition,
+            "Account" => account,
+            "Region" => PLACEHOLDER_REGION,
+            _ => PLACEHOLDER,
+        }
+        .to_string()
+    })
+}
+
+/// Replaces every `${NAME}` of `text` with `value(NAME)`; an unterminated
+/// `${` is kept as it is.
+fn replace_variables(text: &str, value: impl Fn(&str) -> String) -> String {
+    if !text.contains("${") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
@@ -165,12 +182,7 @@ fn render_format(format: &str, partition: &str, account: &str) -> String {
             out.push_str(&rest[start..]);
             return out;
         };
-        out.push_str(match &after[..end] {
-            "Partition" => partition,
-            "Account" => account,
-            "Region" => PLACEHOLDER_REGION,
-            _ => PLACEHOLDER,
-        });
+        out.push_str(&value(&after[..end]));
         rest = &after[end + 1..];
     }
     out.push_str(rest);
@@ -294,36 +306,22 @@ fn fill_wildcards(field: &str, whole: &str) -> String {
 /// Substitutes `${aws:username}` with the user's name; every other variable
 /// becomes the placeholder (a value the analysis does not know).
 fn substitute_variables(pattern: &str, principal: Principal<'_>) -> String {
-    if !pattern.contains("${") {
-        return pattern.to_string();
-    }
-    let mut out = String::with_capacity(pattern.len() + 16);
-    let mut rest = pattern;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let variable = after[..end].trim();
+    replace_variables(pattern, |variable| {
+        let variable = variable.trim();
         let (key, default) = match variable.split_once(',') {
             Some((key, default)) => (key.trim(), Some(default.trim().trim_matches('\''))),
             None => (variable, None),
         };
-        let value = match key.to_ascii_lowercase().as_str() {
+        match key.to_ascii_lowercase().as_str() {
             "aws:username" => principal.user_name.or(default).unwrap_or(PLACEHOLDER),
             "aws:principalaccount" => principal.account,
             "*" => "*",
             "?" => "?",
             "$" => "$",
             _ => default.unwrap_or(PLACEHOLDER),
-        };
-        out.push_str(value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
+        }
+        .to_string()
+    })
 }
 
 #[cfg(test)]

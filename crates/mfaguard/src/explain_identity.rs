@@ -152,12 +152,7 @@ fn render(identity: &Identity, results: &[&CheckResult]) -> String {
                 format!(
                     ", {} depending on {}",
                     allowed.conditional,
-                    allowed
-                        .depends_on
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    allowed.describe_depends_on()
                 )
             } else {
                 String::new()

@@ -90,18 +90,25 @@ pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>> {
     }
 }
 
-pub fn scan(args: ScanArgs) -> Result<u8> {
-    let now = parse_now(args.now.as_deref())?;
-    let mut config = match &args.config {
+/// The configuration file (or the defaults), with `--max-report-age`
+/// applied.
+pub fn load_config(path: Option<&Path>, max_report_age: Option<f64>) -> Result<Config> {
+    let mut config = match path {
         Some(path) => Config::load(path)?,
         None => Config::new(),
     };
-    if let Some(hours) = args.max_report_age {
+    if let Some(hours) = max_report_age {
         if !(hours.is_finite() && hours > 0.0) {
             bail!("--max-report-age must be a positive number of hours");
         }
         config.max_report_age_hours = hours;
     }
+    Ok(config)
+}
+
+pub fn scan(args: ScanArgs) -> Result<u8> {
+    let now = parse_now(args.now.as_deref())?;
+    let config = load_config(args.config.as_deref(), args.max_report_age)?;
     let (snapshots, failed) = if let Some(dir) = &args.from {
         (
             vec![mfaguard_core::offline::read_dir(dir, now)?],

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use mfaguard_core::report::FailedAccount;
-use mfaguard_core::{Config, Snapshot};
+use mfaguard_core::Snapshot;
 use mfaguard_store::{Alert, Location, NewMessage, ScanRecord, Shard, Store};
 use serde_json::json;
 
@@ -180,16 +180,7 @@ fn iteration(
         return Ok(());
     }
     let now = crate::scan::parse_now(args.now.as_deref())?;
-    let mut config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::new(),
-    };
-    if let Some(hours) = args.max_report_age {
-        if !(hours.is_finite() && hours > 0.0) {
-            bail!("--max-report-age must be a positive number of hours");
-        }
-        config.max_report_age_hours = hours;
-    }
+    let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age)?;
     let (snapshots, failed) = collect(args, now)?;
     let (snapshots, failed) = apply_shard(args.shard, snapshots, failed);
     if snapshots.is_empty() && failed.is_empty() {

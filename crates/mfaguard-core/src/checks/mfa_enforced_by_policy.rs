@@ -126,12 +126,7 @@ fn not_enforced_message(user: &crate::identity::Identity, reasons: &str) -> Stri
         message.push_str(&format!(
             " ({} depend on {})",
             allowed.conditional,
-            allowed
-                .depends_on
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            allowed.describe_depends_on()
         ));
     }
     if user.mfa.active == Some(true) {
