@@ -652,6 +652,7 @@ fn sweep(
         level_b
             .cmp(level_a)
             .then_with(|| is_escalation(&b.action).cmp(&is_escalation(&a.action)))
+            .then_with(|| reads_secrets(&b.action).cmp(&reads_secrets(&a.action)))
             .then_with(|| {
                 a.depends_on
                     .is_empty()
@@ -739,16 +740,29 @@ fn sweep(
     }
 }
 
+/// Actions a reader recognises, tried first when an example is needed.
+const FAMILIAR_ACTIONS: [&str; 6] = [
+    "iam:CreateAccessKey",
+    "ec2:RunInstances",
+    "s3:GetObject",
+    "sts:AssumeRole",
+    "ec2:DescribeInstances",
+    "s3:ListAllMyBuckets",
+];
+
+/// An action allowed with MFA (a familiar one when there is one), and the
+/// resource it is allowed on.
 fn first_allowed_with_mfa<'r>(
     env: &'r Env<'_>,
     set: &PolicySet,
     candidates: &'r ResourceCandidates,
     with_mfa: &Context,
 ) -> Option<(usize, &'r str)> {
-    env.universe
-        .allowable(set)
-        .into_iter()
-        .flatten()
+    let familiar = FAMILIAR_ACTIONS
+        .iter()
+        .filter_map(|name| env.lookup.get(&name.to_ascii_lowercase()).copied());
+    familiar
+        .chain(env.universe.allowable(set).into_iter().flatten())
         .find_map(|index| {
             let action = &env.universe.actions[index];
             first_allowed(
@@ -777,6 +791,29 @@ fn all_statements(decision: &Decision) -> String {
     let mut names: Vec<String> = decision.reasons.iter().map(statements_of).collect();
     names.dedup();
     names.join(", ")
+}
+
+/// Reads that hand over data or secrets rather than configuration: within
+/// their access level they come first in a sample.
+const SECRET_READS: [&str; 12] = [
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "kms:Decrypt",
+    "s3:GetObject",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "ec2:GetPasswordData",
+    "lambda:GetFunction",
+    "iam:GetCredentialReport",
+];
+
+fn reads_secrets(action: &str) -> bool {
+    SECRET_READS
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(action))
 }
 
 fn is_escalation(action: &str) -> bool {
