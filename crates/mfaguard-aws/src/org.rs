@@ -103,6 +103,20 @@ pub async fn collect_organization(
             None => break,
         }
     }
+    // SCPs do not restrict the management account: its identities must not
+    // be judged under them.
+    calls.count("organizations:DescribeOrganization");
+    let management = orgs
+        .describe_organization()
+        .send()
+        .await
+        .ok()
+        .and_then(|described| {
+            described
+                .organization()
+                .and_then(|organization| organization.master_account_id())
+                .map(str::to_string)
+        });
     if let Some(wanted) = &org.accounts {
         for id in wanted {
             if !accounts.iter().any(|(known, _)| known == id) {
@@ -126,6 +140,7 @@ pub async fn collect_organization(
         .map(|(account_id, name)| {
             let orgs = orgs.clone();
             let caller = caller.clone();
+            let management = management.clone();
             let scp_cache = scp_cache.clone();
             let done = done.clone();
             async move {
@@ -134,7 +149,10 @@ pub async fn collect_organization(
                     options,
                     org,
                     &orgs,
-                    &caller,
+                    Known {
+                        caller: &caller,
+                        management: management.as_deref(),
+                    },
                     &account_id,
                     &scp_cache,
                 )
@@ -166,15 +184,25 @@ fn outcome_id(outcome: &AccountOutcome) -> &str {
     }
 }
 
+/// The accounts an organisation scan knows by their role.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    /// The account of the credentials in use.
+    caller: &'a str,
+    /// The management account, when DescribeOrganization told it.
+    management: Option<&'a str>,
+}
+
 async fn collect_member(
     config: &SdkConfig,
     options: &LiveOptions,
     org: &OrgOptions,
     orgs: &OrgClient,
-    caller: &str,
+    known: Known<'_>,
     account_id: &str,
     scp_cache: &Mutex<HashMap<String, ScpPolicy>>,
 ) -> Result<Snapshot, CollectError> {
+    let Known { caller, management } = known;
     let calls = CallCounter::default();
     let member_config = if account_id == caller {
         config.clone()
@@ -188,12 +216,23 @@ async fn collect_member(
         format!("AWS API via role {}", org.role_name)
     };
     let mut snapshot = collector.collect(account_id, location).await?;
-    match scps_for(orgs, options, &calls, account_id, scp_cache).await {
-        Ok(levels) => snapshot.service_control_policies = Some(levels),
-        Err(err) => snapshot
-            .source
-            .missing
-            .push(format!("service control policies: {err}")),
+    match management {
+        // No SCP applies to the management account.
+        Some(management) if management == account_id => {
+            snapshot.service_control_policies = Some(Vec::new());
+        }
+        // Unknown management account: the caller's own account may be it,
+        // and applying SCPs to it could make a denial look like enforcement.
+        None if account_id == caller => snapshot.source.missing.push(
+            "service control policies: not applied, since organizations:DescribeOrganization failed and this may be the management account (which SCPs do not restrict)".to_string(),
+        ),
+        _ => match scps_for(orgs, options, &calls, account_id, scp_cache).await {
+            Ok(levels) => snapshot.service_control_policies = Some(levels),
+            Err(err) => snapshot
+                .source
+                .missing
+                .push(format!("service control policies: {err}")),
+        },
     }
     for (action, count) in calls.snapshot() {
         *snapshot.source.api_calls.entry(action).or_default() += count;

@@ -40,7 +40,8 @@ pub struct Snapshot {
     pub identity_providers: Option<IdentityProviders>,
     /// Service control policies along the account's path in its AWS
     /// Organization, root first, then each OU, then the account itself.
-    /// `None` when not collected (then SCPs are not evaluated).
+    /// `None` when not collected (then SCPs are not evaluated); empty for
+    /// the organisation's management account, which SCPs do not restrict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_control_policies: Option<Vec<ScpLevel>>,
 }

@@ -658,6 +658,13 @@ fn organization_scan_reports_each_account_and_survives_a_failing_one() {
         "{levels:?}"
     );
 
+    // SCPs do not restrict the management account: none is applied to it.
+    let (_kept, path) = saved_path(&env, MAIN_ACCOUNT);
+    let management: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("snapshot file"))
+            .expect("snapshot");
+    assert_eq!(management["service_control_policies"], json!([]));
+
     // The live organisation report equals the offline scan of the same
     // accounts' snapshots.
     let good = [MAIN_ACCOUNT, members[0].as_str(), members[1].as_str()].join(",");
@@ -744,6 +751,32 @@ fn organization_scan_reports_each_account_and_survives_a_failing_one() {
     everyone.extend(members.iter().cloned());
     everyone.sort();
     assert_eq!(seen, everyone, "each account in exactly one shard");
+}
+
+/// Collects one account of the organisation into a temporary folder and
+/// returns the folder (removed when dropped) and the snapshot's path.
+fn saved_path(env: &[(String, String)], account: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let kept = tempfile::tempdir().expect("temp dir");
+    let dir = kept.path().to_path_buf();
+    let collect = mfaguard(
+        env,
+        &[
+            "collect",
+            "--org",
+            "--accounts",
+            account,
+            "-o",
+            dir.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(
+        collect.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&collect.stderr)
+    );
+    let path = dir.join(format!("{account}.json"));
+    (kept, path)
 }
 
 /// The array `items`, sorted by the given fields.

@@ -20,7 +20,8 @@ const ACCOUNT_CALLS: [&str; 8] = [
     "iam:ListSAMLProviders",
     "iam:ListOpenIDConnectProviders",
 ];
-const ORG_CALLS: [&str; 4] = [
+const ORG_CALLS: [&str; 5] = [
+    "organizations:DescribeOrganization",
     "organizations:ListAccounts",
     "organizations:ListParents",
     "organizations:ListPoliciesForTarget",
