@@ -152,9 +152,11 @@ pub enum ResourcePolicyMode {
     RequireBoth,
     /// An Allow in either the resource policy or the identity policies
     /// suffices (the same-account rule for a resource policy that names the
-    /// principal). When the resource policy allows an IAM user (an
-    /// `arn:aws:iam::ACCOUNT:user/...` caller), the permissions boundary's
-    /// implicit deny does not limit that grant.
+    /// principal). A resource-policy grant that reaches the caller only
+    /// through its account (`arn:aws:iam::ACCOUNT:root`) or `*` does not
+    /// stand alone: the identity policies must allow too. When the resource
+    /// policy names an IAM user (an `arn:aws:iam::ACCOUNT:user/...` caller),
+    /// the permissions boundary's implicit deny does not limit that grant.
     EitherSuffices,
     /// Only the resource policy must allow; identity policies are not needed
     /// (their Deny statements still count). This evaluates a trust policy
@@ -696,6 +698,7 @@ impl PolicySet {
         // 2. Each layer needs an Allow (unknown conditions count as allowing).
         let mut scp_missing = None;
         let mut resource_ok = None;
+        let mut resource_standalone = false;
         let mut identity_ok = false;
         let mut boundary_ok = None;
         let mut allow_deps = BTreeSet::new();
@@ -743,7 +746,23 @@ impl PolicySet {
                         scp_missing = Some(level);
                     }
                 }
-                Source::Resource => resource_ok = Some(ok),
+                Source::Resource => {
+                    // Either-suffices holds only for a grant that names the
+                    // caller; a grant to its account needs the identity
+                    // policies too.
+                    let standalone = ok
+                        && (self.resource_mode != ResourcePolicyMode::EitherSuffices
+                            || cands.iter().any(|&r| {
+                                resolve(entries, r).is_some_and(|(_, st)| {
+                                    applies(index, st, &target, r, check_principal) != Tri::False
+                                        && st.principal.as_ref().is_some_and(|block| {
+                                            block.names_specifically(req.principal)
+                                        })
+                                })
+                            }));
+                    resource_ok = Some(ok);
+                    resource_standalone = standalone;
+                }
                 Source::Identity => identity_ok = ok,
                 Source::Boundary => boundary_ok = Some(ok),
             }
@@ -761,14 +780,20 @@ impl PolicySet {
                     (!identity_ok).then_some(Layer::Identity)
                 }
                 (Some(r), ResourcePolicyMode::EitherSuffices) => {
-                    (!r && !identity_ok).then_some(Layer::Resource)
+                    if r && !resource_standalone {
+                        (!identity_ok).then_some(Layer::Identity)
+                    } else {
+                        (!r && !identity_ok).then_some(Layer::Resource)
+                    }
                 }
                 (Some(r), ResourcePolicyMode::ResourceOnly) => (!r).then_some(Layer::Resource),
             };
             // Within an account, a resource policy's grant to an IAM user is
             // not limited by the boundary's implicit deny.
             let resource_grant_to_user = resource_ok == Some(true)
-                && self.resource_mode != ResourcePolicyMode::RequireBoth
+                && (self.resource_mode == ResourcePolicyMode::ResourceOnly
+                    || (self.resource_mode == ResourcePolicyMode::EitherSuffices
+                        && resource_standalone))
                 && req.principal.is_some_and(is_iam_user_arn);
             match principal_missing {
                 Some(l) => missing(l, None),

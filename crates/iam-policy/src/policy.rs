@@ -545,6 +545,24 @@ impl PrincipalBlock {
         }
     }
 
+    /// True when this `Principal` names `principal` itself (or, for a role
+    /// session, its role) rather than only its account or everyone. AWS
+    /// lets such a grant stand without an identity-policy Allow in the same
+    /// account; a grant to the account hands the decision back to the
+    /// account's IAM policies.
+    pub fn names_specifically(&self, principal: Option<&str>) -> bool {
+        let Some(p) = principal else {
+            return false;
+        };
+        !self.negated
+            && self.entries.iter().any(|e| {
+                !matches!(
+                    e.matcher,
+                    PrincipalMatcher::Any | PrincipalMatcher::Account(_)
+                ) && e.matches(p)
+            })
+    }
+
     /// True when a statement with this element applies to `principal`.
     ///
     /// `Principal`: the principal is listed, where an account entry covers
