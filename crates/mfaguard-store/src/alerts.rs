@@ -23,6 +23,9 @@ pub enum AlertKind {
     BreakglassChanged,
     /// An exception expired since the previous scan.
     ExceptionExpired,
+    /// Policy enforced MFA for a console user or an assumable role before
+    /// (`enforced` or `locked_out`) and does not now (`not_enforced`).
+    MfaEnforcementLost,
 }
 
 impl AlertKind {
@@ -32,6 +35,7 @@ impl AlertKind {
             AlertKind::MfaDeviceRemoved => "mfa_device_removed",
             AlertKind::BreakglassChanged => "breakglass_changed",
             AlertKind::ExceptionExpired => "exception_expired",
+            AlertKind::MfaEnforcementLost => "mfa_enforcement_lost",
         }
     }
 }
@@ -197,6 +201,22 @@ pub fn identity_alerts(previous: &Previous, current: &[&IdentityRecord]) -> Vec<
                     now,
                     message,
                     json!({"removed": removed, "mfa_active": now.mfa_active, "tier": now.tier}),
+                ));
+            }
+        }
+        // Enforcement lost: the policies that required MFA changed.
+        if let (Some(before), Some(after)) = (&was.enforcement, &now.enforcement) {
+            if matches!(before.as_str(), "enforced" | "locked_out") && after == "not_enforced" {
+                let count = now.allowed_without_mfa.unwrap_or_default();
+                alerts.push(alert(
+                    AlertKind::MfaEnforcementLost,
+                    severity_of(now),
+                    now,
+                    format!(
+                        "policy no longer enforces MFA for {} (tier {}): {count} action(s) allowed without MFA",
+                        now.name, now.tier
+                    ),
+                    json!({"from": before, "to": after, "allowed_without_mfa": count, "tier": now.tier}),
                 ));
             }
         }

@@ -56,6 +56,32 @@ pub struct DeviceChange {
     pub kind: String,
 }
 
+/// An identity whose MFA enforcement verdict changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnforcementChange {
+    pub account_id: String,
+    pub arn: String,
+    pub name: String,
+    pub tier: String,
+    pub from: String,
+    pub to: String,
+    /// Actions allowed without MFA now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_without_mfa: Option<u64>,
+}
+
+impl EnforcementChange {
+    /// Enforcement held before and does not now.
+    pub fn is_loss(&self) -> bool {
+        holds(&self.from) && self.to == "not_enforced"
+    }
+}
+
+/// The verdicts under which MFA is required by policy.
+fn holds(verdict: &str) -> bool {
+    matches!(verdict, "enforced" | "locked_out")
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diff {
     pub from: ScanSummary,
@@ -74,6 +100,8 @@ pub struct Diff {
     pub removed_identities: Vec<IdentityChange>,
     pub mfa_devices_added: Vec<DeviceChange>,
     pub mfa_devices_removed: Vec<DeviceChange>,
+    /// Verdicts recorded in both scans that differ.
+    pub enforcement_changed: Vec<EnforcementChange>,
 }
 
 impl Diff {
@@ -85,6 +113,7 @@ impl Diff {
             && self.removed_identities.is_empty()
             && self.mfa_devices_added.is_empty()
             && self.mfa_devices_removed.is_empty()
+            && self.enforcement_changed.is_empty()
     }
 }
 
@@ -214,10 +243,26 @@ pub fn compute(from: Side, to: Side) -> Diff {
         .collect();
     let mut mfa_devices_added = Vec::new();
     let mut mfa_devices_removed = Vec::new();
+    let mut enforcement_changed = Vec::new();
     for (key, now) in &ids_after {
         let Some(was) = ids_before.get(key) else {
             continue;
         };
+        // A verdict missing on either side (not analysed, or recorded before
+        // verdicts were stored) is no change.
+        if let (Some(before), Some(after)) = (&was.enforcement, &now.enforcement) {
+            if before != after {
+                enforcement_changed.push(EnforcementChange {
+                    account_id: now.account_id.clone(),
+                    arn: now.arn.clone(),
+                    name: now.name.clone(),
+                    tier: now.tier.clone(),
+                    from: before.clone(),
+                    to: after.clone(),
+                    allowed_without_mfa: now.allowed_without_mfa,
+                });
+            }
+        }
         let device = |identity: &IdentityRecord, d: &crate::model::DeviceRecord| DeviceChange {
             account_id: identity.account_id.clone(),
             arn: identity.arn.clone(),
@@ -249,5 +294,6 @@ pub fn compute(from: Side, to: Side) -> Diff {
         removed_identities,
         mfa_devices_added,
         mfa_devices_removed,
+        enforcement_changed,
     }
 }

@@ -190,6 +190,14 @@ pub struct IdentityRecord {
     /// a group: `managed ARN`, `inline NAME #HASH`, `boundary ARN`,
     /// `group NAME: managed ARN`, ...
     pub policies: Vec<String>,
+    /// The enforcement verdict (`enforced`, `not_enforced`, `no_access`,
+    /// `locked_out`, `unknown`); `None` when not analysed, or recorded before
+    /// verdicts were stored.
+    #[serde(default)]
+    pub enforcement: Option<String>,
+    /// How many actions it was allowed without MFA.
+    #[serde(default)]
+    pub allowed_without_mfa: Option<u64>,
 }
 
 impl IdentityRecord {
@@ -506,6 +514,13 @@ fn identity_record(identity: &Identity, snapshot: Option<&Snapshot>) -> Identity
         access_keys,
         groups,
         policies,
+        enforcement: identity
+            .enforcement
+            .map(|verdict| verdict.as_str().to_string()),
+        allowed_without_mfa: identity
+            .allowed_without_mfa
+            .as_ref()
+            .map(|allowed| allowed.count as u64),
     }
 }
 

@@ -134,6 +134,14 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (target, delivered_at, id);
 "#,
     },
+    Migration {
+        version: 3,
+        name: "enforcement verdicts",
+        sql: r#"
+ALTER TABLE scan_identities ADD COLUMN enforcement TEXT;
+ALTER TABLE scan_identities ADD COLUMN allowed_without_mfa BIGINT;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

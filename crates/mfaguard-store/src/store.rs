@@ -237,7 +237,8 @@ impl Store {
     ) -> Result<Vec<IdentityRecord>> {
         let mut sql = String::from(
             "SELECT account_id, arn, name, kind, tier, console_access, mfa_active, breakglass, privileged,
-                    created, password_last_changed, mfa_devices, access_keys, groups_json, policies
+                    created, password_last_changed, mfa_devices, access_keys, groups_json, policies,
+                    enforcement, allowed_without_mfa
              FROM scan_identities WHERE scan_id = ?",
         );
         let mut params = vec![Value::from(scan_id)];
@@ -483,6 +484,10 @@ fn identity_record(row: &Row) -> Result<IdentityRecord> {
         access_keys: json_of::<Vec<KeyRecord>>(&row.text(12)?, "access_keys")?,
         groups: json_of(&row.text(13)?, "groups")?,
         policies: json_of(&row.text(14)?, "policies")?,
+        enforcement: row.opt_text(15)?,
+        allowed_without_mfa: row
+            .opt_int(16)?
+            .map(|count| u64::try_from(count).unwrap_or_default()),
     })
 }
 
@@ -650,6 +655,10 @@ fn insert_scan(
                 to_json(&i.access_keys).into(),
                 to_json(&i.groups).into(),
                 to_json(&i.policies).into(),
+                i.enforcement.clone().into(),
+                i.allowed_without_mfa
+                    .map(|count| i64::try_from(count).unwrap_or(i64::MAX))
+                    .into(),
             ]
         })
         .collect();
@@ -675,6 +684,8 @@ fn insert_scan(
             "access_keys",
             "groups_json",
             "policies",
+            "enforcement",
+            "allowed_without_mfa",
         ],
         identities,
         &mut step,

@@ -229,6 +229,23 @@ fn diff_text(diff: &Diff) -> String {
             );
         }
     }
+    let _ = writeln!(
+        out,
+        "\nMFA enforcement changed ({})",
+        diff.enforcement_changed.len()
+    );
+    for change in &diff.enforcement_changed {
+        let allowed = change
+            .allowed_without_mfa
+            .filter(|count| *count > 0)
+            .map(|count| format!("  ({count} actions allowed without MFA)"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<14}  {:<24}  tier {:<10}  {} -> {}{allowed}",
+            change.account_id, change.name, change.tier, change.from, change.to
+        );
+    }
     out
 }
 

@@ -492,3 +492,59 @@ fn loop_stops_cleanly_on_ctrl_c() {
         assert!(!store.results(scan.id, None).unwrap().is_empty());
     }
 }
+
+/// An admin whose MFA-enforcing group membership is removed: the diff shows
+/// the verdict change and watch raises `mfa_enforcement_lost` once.
+#[test]
+fn losing_mfa_enforcement_raises_an_alert_and_shows_in_the_diff() {
+    let (_dir, from, config, store) = setup();
+    let receiver = Receiver::start();
+    let url = receiver.url();
+    let hook = ["--webhook", url.as_str()];
+    let enforced = || {
+        Account::new(ACCOUNT).user(
+            User::console("ops")
+                .admin()
+                .with_virtual_mfa(ACCOUNT)
+                .in_group(support::MFA_REQUIRED_GROUP),
+        )
+    };
+    enforced().write(&from, at("2026-05-01T00:00:00Z"));
+    ok(&watch(
+        &store,
+        &from,
+        &config,
+        "2026-05-01T00:00:00Z",
+        &hook,
+    ));
+    enforced()
+        .edit("ops", |u| u.groups.clear())
+        .write(&from, at("2026-05-02T00:00:00Z"));
+    let (stdout, _) = ok(&watch(
+        &store,
+        &from,
+        &config,
+        "2026-05-02T00:00:00Z",
+        &hook,
+    ));
+    assert!(stdout.contains("1 alert(s)"), "{stdout}");
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let alert = &hits[0].body["alerts"][0];
+    assert_eq!(alert["kind"], "mfa_enforcement_lost");
+    assert_eq!(alert["resource_name"], "ops");
+    assert_eq!(alert["severity"], "critical", "a privileged user");
+    assert_eq!(alert["details"]["from"], "enforced");
+    assert!(alert["details"]["allowed_without_mfa"].as_u64().unwrap() > 10_000);
+
+    let diff = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(["diff", "--store", &store, "--format", "json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
+    let changed = &diff["enforcement_changed"];
+    assert_eq!(changed[0]["name"], "ops", "{diff}");
+    assert_eq!(changed[0]["from"], "enforced");
+    assert_eq!(changed[0]["to"], "not_enforced");
+}

@@ -78,6 +78,11 @@ impl User {
         self
     }
 
+    pub fn in_group(mut self, group: &str) -> User {
+        self.groups.push(group.to_string());
+        self
+    }
+
     pub fn admin(mut self) -> User {
         self.managed
             .push("arn:aws:iam::aws:policy/AdministratorAccess".to_string());
@@ -213,7 +218,7 @@ impl Account {
         groups.dedup();
         let groups: Vec<Value> = groups
             .iter()
-            .map(|g| json!({"Path": "/", "GroupName": g, "GroupId": format!("AGPA{g}"), "Arn": format!("arn:aws:iam::{id}:group/{g}"), "GroupPolicyList": [], "AttachedManagedPolicies": []}))
+            .map(|g| json!({"Path": "/", "GroupName": g, "GroupId": format!("AGPA{g}"), "Arn": format!("arn:aws:iam::{id}:group/{g}"), "GroupPolicyList": group_policies(g), "AttachedManagedPolicies": []}))
             .collect();
         std::fs::write(
             dir.join("account-authorization-details.json"),
@@ -382,3 +387,27 @@ pub fn with_database(base: &str, database: &str) -> String {
     };
     format!("{host_part}/{database}{query}")
 }
+
+/// Inline policies of the groups the fixtures use: `mfa-required` holds the
+/// AWS documented policy that denies everything but MFA self-service
+/// without MFA; other groups hold none.
+fn group_policies(group: &str) -> Vec<Value> {
+    if group != MFA_REQUIRED_GROUP {
+        return Vec::new();
+    }
+    vec![json!({"PolicyName": "force-mfa", "PolicyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AllowOwnMfa", "Effect": "Allow",
+             "Action": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ListMFADevices", "iam:GetUser"],
+             "Resource": ["arn:aws:iam::*:mfa/*", "arn:aws:iam::*:user/${aws:username}"]},
+            {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
+             "NotAction": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
+                           "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "sts:GetSessionToken"],
+             "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+        ]
+    }})]
+}
+
+/// The group whose policy enforces MFA (see `group_policies`).
+pub const MFA_REQUIRED_GROUP: &str = "mfa-required";
