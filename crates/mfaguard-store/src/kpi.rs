@@ -65,6 +65,10 @@ pub struct TrendPoint {
     pub console_users_with_mfa: CoverageFigure,
     pub console_users_with_mfa_by_tier: BTreeMap<String, CoverageFigure>,
     pub console_users_with_phishing_resistant_mfa: CoverageFigure,
+    /// Console users whose policies enforce MFA (`enforced` or
+    /// `locked_out`; root excluded).
+    pub console_users_with_mfa_enforced: CoverageFigure,
+    pub console_users_with_mfa_enforced_by_tier: BTreeMap<String, CoverageFigure>,
     pub posture: Option<f64>,
     pub cis_v3: Option<f64>,
     pub cis_v5: Option<f64>,
@@ -374,6 +378,12 @@ fn trend(rows: &[StoredAccount], since: Option<DateTime<Utc>>) -> Vec<TrendPoint
                 .map(|(tier, tally)| (tier.clone(), tally.into()))
                 .collect(),
             console_users_with_phishing_resistant_mfa: (&coverage.phishing_resistant).into(),
+            console_users_with_mfa_enforced: (&coverage.enforced).into(),
+            console_users_with_mfa_enforced_by_tier: coverage
+                .enforced_by_tier
+                .iter()
+                .map(|(tier, tally)| (tier.clone(), tally.into()))
+                .collect(),
             posture: (total > 0).then(|| round1(100.0 * passed as f64 / total as f64)),
             cis_v3: cis_percent(&merge_cis(cis_v3)),
             cis_v5: cis_percent(&merge_cis(cis_v5)),

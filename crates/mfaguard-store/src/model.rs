@@ -89,14 +89,27 @@ pub struct ConsoleCoverage {
     pub all: Tally,
     pub by_tier: BTreeMap<String, Tally>,
     pub phishing_resistant: Tally,
+    /// Console users whose policies enforce MFA (absent in scans recorded
+    /// before verdicts were: then zero, which reads as "no figure").
+    #[serde(default)]
+    pub enforced: Tally,
+    #[serde(default)]
+    pub enforced_by_tier: BTreeMap<String, Tally>,
 }
 
 impl ConsoleCoverage {
     pub fn add(&mut self, other: &ConsoleCoverage) {
         self.all.add(&other.all);
         self.phishing_resistant.add(&other.phishing_resistant);
+        self.enforced.add(&other.enforced);
         for (tier, tally) in &other.by_tier {
             self.by_tier.entry(tier.clone()).or_default().add(tally);
+        }
+        for (tier, tally) in &other.enforced_by_tier {
+            self.enforced_by_tier
+                .entry(tier.clone())
+                .or_default()
+                .add(tally);
         }
     }
 }
@@ -385,6 +398,12 @@ impl ScanRecord {
                         .map(|(tier, coverage)| (tier.as_str().to_string(), Tally::of(coverage)))
                         .collect(),
                     phishing_resistant: Tally::of(&kpis.console_users_with_phishing_resistant_mfa),
+                    enforced: Tally::of(&kpis.console_users_with_mfa_enforced),
+                    enforced_by_tier: kpis
+                        .console_users_with_mfa_enforced_by_tier
+                        .iter()
+                        .map(|(tier, coverage)| (tier.as_str().to_string(), Tally::of(coverage)))
+                        .collect(),
                 },
             });
         }

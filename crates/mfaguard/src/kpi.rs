@@ -103,7 +103,7 @@ fn render(kpis: &KpiReport) -> String {
         out.push_str("\nConsole users with MFA, per scan\n");
         let _ = writeln!(
             out,
-            "  {:>5}  {:<20}  {:<16}  {:<16}  {:<16}  {:<16}  {:<16}  {:<16}  {:>7}  {:>6}  {:>6}",
+            "  {:>5}  {:<20}  {:<16}  {:<16}  {:<16}  {:<16}  {:<16}  {:<16}  {:<16}  {:>7}  {:>6}  {:>6}",
             "scan",
             "time",
             "all",
@@ -112,6 +112,7 @@ fn render(kpis: &KpiReport) -> String {
             "privileged",
             "human",
             "FIDO/hardware",
+            "enforced",
             "posture",
             "CIS v3",
             "CIS v5"
@@ -133,8 +134,9 @@ fn render(kpis: &KpiReport) -> String {
             }
             let _ = writeln!(
                 out,
-                "  {:<16}  {:>7}  {:>6}  {:>6}",
+                "  {:<16}  {:<16}  {:>7}  {:>6}  {:>6}",
                 coverage(Some(&point.console_users_with_phishing_resistant_mfa)),
+                coverage(Some(&point.console_users_with_mfa_enforced)),
                 opt(point.posture),
                 opt(point.cis_v3),
                 opt(point.cis_v5)

@@ -535,7 +535,7 @@ fn losing_mfa_enforcement_raises_an_alert_and_shows_in_the_diff() {
     assert_eq!(alert["resource_name"], "ops");
     assert_eq!(alert["severity"], "critical", "a privileged user");
     assert_eq!(alert["details"]["from"], "enforced");
-    assert!(alert["details"]["allowed_without_mfa"].as_u64().unwrap() > 10_000);
+    assert!(alert["details"]["allowed_without_mfa"].as_u64().unwrap() > 100);
 
     let diff = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
         .args(["diff", "--store", &store, "--format", "json"])
@@ -547,4 +547,30 @@ fn losing_mfa_enforcement_raises_an_alert_and_shows_in_the_diff() {
     assert_eq!(changed[0]["name"], "ops", "{diff}");
     assert_eq!(changed[0]["from"], "enforced");
     assert_eq!(changed[0]["to"], "not_enforced");
+
+    // The KPI trend follows enforcement coverage scan by scan.
+    let kpi = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args([
+            "kpi",
+            "--store",
+            &store,
+            "--format",
+            "json",
+            "--now",
+            "2026-05-03T00:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let kpi: Value = serde_json::from_slice(&kpi.stdout).unwrap();
+    let trend = &kpi["trend"];
+    assert_eq!(
+        trend[0]["console_users_with_mfa_enforced"]["covered"], 1,
+        "{kpi}"
+    );
+    assert_eq!(trend[0]["console_users_with_mfa_enforced"]["total"], 1);
+    assert_eq!(trend[1]["console_users_with_mfa_enforced"]["covered"], 0);
+    assert_eq!(
+        trend[1]["console_users_with_mfa_enforced_by_tier"]["privileged"]["total"],
+        1
+    );
 }
