@@ -126,3 +126,47 @@ fn sqlite_newer_schema_is_refused() {
         .to_string();
     assert!(err.contains("newer than this mfaguard knows"), "{err}");
 }
+
+/// A store written before verdicts were recorded (schema version 2) is
+/// upgraded in place: its identities keep no verdict, new scans record one,
+/// and the diff reports no change for the old rows.
+#[test]
+fn sqlite_upgrade_from_version_2_keeps_old_rows_without_verdicts() {
+    let (dir, location) = fresh();
+    let mut store = mfaguard_store::Store::open(&location).unwrap();
+    let account = support::Account::new(support::ACCOUNT).user(
+        support::User::console("ops")
+            .admin()
+            .in_group(support::MFA_REQUIRED_GROUP),
+    );
+    let (_, record) = support::scan(&[&account], "2026-05-01T00:00:00Z", "");
+    let first = store.record(&record).unwrap();
+    drop(store);
+
+    // Turn the file back into a version-2 store holding that scan.
+    let path = dir.path().join("history.sqlite");
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch(
+        "ALTER TABLE scan_identities DROP COLUMN enforcement;
+         ALTER TABLE scan_identities DROP COLUMN allowed_without_mfa;
+         DELETE FROM schema_migrations WHERE version = 3;",
+    )
+    .unwrap();
+    drop(db);
+
+    let mut store = mfaguard_store::Store::open(&location).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        mfaguard_store::latest_schema_version()
+    );
+    let old = store.identities(first, None).unwrap();
+    let ops = old.iter().find(|i| i.name == "ops").unwrap();
+    assert_eq!(ops.enforcement, None);
+    let (_, record) = support::scan(&[&account], "2026-05-02T00:00:00Z", "");
+    let second = store.record(&record).unwrap();
+    let new = store.identities(second, None).unwrap();
+    let ops = new.iter().find(|i| i.name == "ops").unwrap();
+    assert_eq!(ops.enforcement.as_deref(), Some("enforced"));
+    let diff = store.diff(first, second, None).unwrap();
+    assert!(diff.enforcement_changed.is_empty());
+}
