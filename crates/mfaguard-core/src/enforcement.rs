@@ -21,7 +21,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use iam_policy::catalog::AccessLevel;
 use iam_policy::{Context, Decision, DecisionKind, Layer, MfaState, PolicySet, Request};
 use serde::Serialize;
 
@@ -397,7 +396,30 @@ struct Contexts {
     with_mfa: Context,
 }
 
+impl Contexts {
+    /// The context of the first of `kinds` (the one an allowance was found
+    /// in).
+    fn no_mfa(&self, kinds: &[NoMfaContext]) -> &Context {
+        match kinds.first() {
+            Some(NoMfaContext::ConsoleWithoutMfa) => &self.console,
+            _ => &self.access_keys,
+        }
+    }
+}
+
 fn contexts(subject: &Subject<'_>, account: &str) -> Contexts {
+    let base = principal_context(subject, account);
+    Contexts {
+        access_keys: base.clone().with_mfa(MfaState::LongTermKeys),
+        console: base.clone().with_mfa(MfaState::ConsoleWithoutMfa),
+        with_mfa: base.with_mfa(MfaState::WithMfa {
+            age_seconds: FRESH_MFA_AGE_SECONDS,
+        }),
+    }
+}
+
+/// The principal's own keys, every other key unknown (open world).
+fn principal_context(subject: &Subject<'_>, account: &str) -> Context {
     let mut base = Context::new().open_world();
     base.insert("aws:PrincipalArn", subject.arn);
     base.insert("aws:PrincipalAccount", account);
@@ -415,13 +437,7 @@ fn contexts(subject: &Subject<'_>, account: &str) -> Contexts {
             base.mark_absent("aws:username");
         }
     }
-    Contexts {
-        access_keys: base.clone().with_mfa(MfaState::LongTermKeys),
-        console: base.clone().with_mfa(MfaState::ConsoleWithoutMfa),
-        with_mfa: base.with_mfa(MfaState::WithMfa {
-            age_seconds: FRESH_MFA_AGE_SECONDS,
-        }),
-    }
+    base
 }
 
 /// The first resource on which `action` is allowed in `ctx`.
@@ -569,16 +585,7 @@ fn statements(decision: &Decision, layer: Layer) -> String {
         .reasons
         .iter()
         .filter(|reason| reason.layer == layer)
-        .map(|reason| {
-            let mut text = format!("{}", reason.policy);
-            if let Some(index) = reason.statement {
-                text.push_str(&format!(" statement {index}"));
-            }
-            if let Some(sid) = &reason.sid {
-                text.push_str(&format!(" ({sid})"));
-            }
-            text
-        })
+        .map(statements_of)
         .collect();
     names.dedup();
     if names.is_empty() {
@@ -599,8 +606,9 @@ fn sweep(
         (NoMfaContext::AccessKeys, &contexts.access_keys),
         (NoMfaContext::ConsoleWithoutMfa, &contexts.console),
     ];
+    let allowable = env.universe.allowable(set);
     let mut found: Vec<(usize, &str, Vec<NoMfaContext>)> = Vec::new();
-    for index in env.universe.allowable(set).into_iter().flatten() {
+    for index in allowable.iter().cloned().flatten() {
         let action = &env.universe.actions[index];
         let mut resource = None;
         let mut without_mfa = Vec::new();
@@ -625,11 +633,11 @@ fn sweep(
     let mut listed = Vec::with_capacity(found.len());
     for (index, resource, without_mfa) in found {
         let action = &env.universe.actions[index];
-        let ctx = match without_mfa.first() {
-            Some(NoMfaContext::ConsoleWithoutMfa) => &contexts.console,
-            _ => &contexts.access_keys,
-        };
-        let decision = set.evaluate(&Request::new(&action.name, resource, ctx));
+        let decision = set.evaluate(&Request::new(
+            &action.name,
+            resource,
+            contexts.no_mfa(&without_mfa),
+        ));
         let depends_on: Vec<String> = decision.depends_on.iter().cloned().collect();
         if !depends_on.is_empty() {
             allowed.conditional += 1;
@@ -637,9 +645,10 @@ fn sweep(
         }
         listed.push((
             action.access_level,
+            decision,
             AllowedAction {
                 action: action.name.clone(),
-                access_level: access_level_name(action.access_level),
+                access_level: action.access_level.as_str(),
                 resource: resource.to_string(),
                 without_mfa,
                 depends_on,
@@ -648,7 +657,7 @@ fn sweep(
         ));
     }
     allowed.count = listed.len();
-    listed.sort_by(|(level_a, a), (level_b, b)| {
+    listed.sort_by(|(level_a, _, a), (level_b, _, b)| {
         level_b
             .cmp(level_a)
             .then_with(|| is_escalation(&b.action).cmp(&is_escalation(&a.action)))
@@ -664,12 +673,7 @@ fn sweep(
     allowed.sample = listed
         .into_iter()
         .take(SAMPLE_SIZE)
-        .map(|(_, mut item)| {
-            let ctx = match item.without_mfa.first() {
-                Some(NoMfaContext::ConsoleWithoutMfa) => &contexts.console,
-                _ => &contexts.access_keys,
-            };
-            let decision = set.evaluate(&Request::new(&item.action, &item.resource, ctx));
+        .map(|(_, decision, mut item)| {
             item.allowed_by = decision
                 .reasons
                 .iter()
@@ -695,7 +699,7 @@ fn sweep(
         }
         Verdict::NotEnforced
     } else {
-        match first_allowed_with_mfa(env, set, candidates, &contexts.with_mfa) {
+        match first_allowed_with_mfa(env, set, &allowable, candidates, &contexts.with_mfa) {
             Some((index, resource)) => {
                 let action = &env.universe.actions[index].name;
                 let without = set.evaluate(&Request::new(action, resource, &contexts.access_keys));
@@ -755,6 +759,7 @@ const FAMILIAR_ACTIONS: [&str; 6] = [
 fn first_allowed_with_mfa<'r>(
     env: &'r Env<'_>,
     set: &PolicySet,
+    allowable: &[std::ops::Range<usize>],
     candidates: &'r ResourceCandidates,
     with_mfa: &Context,
 ) -> Option<(usize, &'r str)> {
@@ -762,7 +767,7 @@ fn first_allowed_with_mfa<'r>(
         .iter()
         .filter_map(|name| env.lookup.get(&name.to_ascii_lowercase()).copied());
     familiar
-        .chain(env.universe.allowable(set).into_iter().flatten())
+        .chain(allowable.iter().cloned().flatten())
         .find_map(|index| {
             let action = &env.universe.actions[index];
             first_allowed(
@@ -823,10 +828,6 @@ fn is_escalation(action: &str) -> bool {
         || action.eq_ignore_ascii_case("iam:PassRole")
 }
 
-fn access_level_name(level: AccessLevel) -> &'static str {
-    level.as_str()
-}
-
 /// The requests a user makes to set up a device in the console, before it
 /// has MFA.
 fn check_enrolment(
@@ -835,7 +836,7 @@ fn check_enrolment(
     subject: &Subject<'_>,
     enforcement: &mut Enforcement,
 ) {
-    let contexts = contexts(subject, env.account);
+    let console = principal_context(subject, env.account).with_mfa(MfaState::ConsoleWithoutMfa);
     let device = format!(
         "arn:{}:iam::{}:mfa/{}",
         env.partition, env.account, subject.name
@@ -847,7 +848,7 @@ fn check_enrolment(
     ];
     let mut denied = Vec::new();
     for (action, resource) in requests {
-        let decision = set.evaluate(&Request::new(action, resource, &contexts.console));
+        let decision = set.evaluate(&Request::new(action, resource, &console));
         if decision.kind != DecisionKind::Allowed {
             denied.push(match decision.kind {
                 DecisionKind::ExplicitDeny => {
