@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::enforcement::{AllowedWithoutMfa, Verdict};
+use crate::trust::TrustAssessment;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -261,6 +262,10 @@ pub struct Identity {
     pub tags: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust: Option<RoleTrust>,
+    /// Roles: who can assume it without MFA, from its trust policy
+    /// (evaluated once here, read by the checks).
+    #[serde(skip)]
+    pub trust_assessment: Option<TrustAssessment>,
     /// Whether policies deny it everything without MFA (console users and
     /// roles people assume; see [`crate::enforcement`]).
     #[serde(skip_serializing_if = "Option::is_none")]

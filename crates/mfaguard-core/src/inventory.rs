@@ -175,6 +175,7 @@ fn root_identity(snapshot: &Snapshot, account_id: &str, devices: &DeviceIndex) -
         groups: Vec::new(),
         tags: BTreeMap::new(),
         trust: None,
+        trust_assessment: None,
         enforcement: None,
         allowed_without_mfa: None,
         enforcement_reasons: Vec::new(),
@@ -261,6 +262,7 @@ fn user_identity(
             .unwrap_or_default(),
         tags,
         trust: None,
+        trust_assessment: None,
         enforcement: enforcement.as_ref().map(|result| result.verdict),
         allowed_without_mfa: enforcement
             .as_ref()
@@ -299,9 +301,17 @@ fn role_identity(
     let privilege = outcome
         .map(|outcome| outcome.privilege.clone())
         .unwrap_or_else(|| Privilege::unknown("its policies were not evaluated"));
+    let assessment = crate::trust::assess(
+        &role.arn,
+        account_id,
+        &trust,
+        role.assume_role_policy_document
+            .as_ref()
+            .map(|document| &document.0),
+    );
     let enforcement = outcome
         .and_then(|outcome| outcome.enforcement.clone())
-        .map(|enforcement| by_trust(role, account_id, &trust, enforcement));
+        .map(|enforcement| by_trust(&assessment, enforcement));
     let tier = if !trust.assumable_by_people() {
         Tier::Machine
     } else if privilege.privileged == Some(true) {
@@ -327,6 +337,7 @@ fn role_identity(
         groups: Vec::new(),
         tags,
         trust: Some(trust),
+        trust_assessment: Some(assessment),
         enforcement: enforcement.as_ref().map(|result| result.verdict),
         allowed_without_mfa: enforcement
             .as_ref()
@@ -340,17 +351,8 @@ fn role_identity(
 /// AWS principal it trusts must use MFA, no session lacks MFA whatever the
 /// role's own policies say; when only an identity provider signs people in,
 /// MFA happens there, out of IAM's sight.
-fn by_trust(
-    role: &RoleDetail,
-    account_id: &str,
-    trust: &RoleTrust,
-    mut enforcement: Enforcement,
-) -> Enforcement {
-    let document = role
-        .assume_role_policy_document
-        .as_ref()
-        .map(|document| &document.0);
-    match crate::trust::assess(&role.arn, account_id, trust, document) {
+fn by_trust(assessment: &TrustAssessment, mut enforcement: Enforcement) -> Enforcement {
+    match assessment {
         TrustAssessment::RequiresMfa { federated, .. } if federated.is_empty() => Enforcement {
             verdict: Verdict::Enforced,
             allowed_without_mfa: AllowedWithoutMfa::none(),

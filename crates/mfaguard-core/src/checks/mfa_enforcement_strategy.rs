@@ -129,18 +129,7 @@ impl Check for MfaEnforcementStrategy {
             match identity.kind {
                 IdentityType::User => count_user(identity, excepted(identity), figures),
                 IdentityType::Role => {
-                    let document = account
-                        .snapshot
-                        .authorization_details
-                        .as_ref()
-                        .and_then(|details| {
-                            details
-                                .role_detail_list
-                                .iter()
-                                .find(|role| role.arn == identity.arn)
-                        })
-                        .and_then(|role| role.assume_role_policy_document.as_ref());
-                    let result = role_assumption_mfa::judge(identity, document.map(|d| &d.0));
+                    let result = role_assumption_mfa::judge(identity);
                     figures.roles += 1;
                     match result.status {
                         Status::Pass => figures.roles_requiring_mfa += 1,

@@ -1,7 +1,7 @@
 use super::{declare_check, AccountView, Check, CheckMeta};
 use crate::identity::{Identity, IdentityType};
 use crate::report::{CheckResult, Severity, Status};
-use crate::trust::{self, TrustAssessment};
+use crate::trust::TrustAssessment;
 
 declare_check! {
     /// ## What it checks
@@ -64,35 +64,27 @@ impl Check for RoleAssumptionMfa {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let Some(details) = &account.snapshot.authorization_details else {
-            return Vec::new();
-        };
         account
             .identities
             .iter()
             .filter(|identity| identity.kind == IdentityType::Role)
-            .map(|role| {
-                let document = details
-                    .role_detail_list
-                    .iter()
-                    .find(|detail| detail.arn == role.arn)
-                    .and_then(|detail| detail.assume_role_policy_document.as_ref());
-                judge(role, document.map(|document| &document.0))
-            })
+            .map(judge)
             .collect()
     }
 }
 
-pub(crate) fn judge(role: &Identity, document: Option<&serde_json::Value>) -> CheckResult {
+/// The result for one role, from the trust assessment made when the
+/// identities were built.
+pub(crate) fn judge(role: &Identity) -> CheckResult {
     let meta = &RoleAssumptionMfa::META;
-    let Some(trust) = &role.trust else {
+    let Some(assessment) = &role.trust_assessment else {
         return meta.result(
             role,
             Status::Unknown,
             "its trust policy is not in the inputs",
         );
     };
-    match trust::assess(&role.arn, &role.account_id, trust, document) {
+    match assessment.clone() {
         TrustAssessment::MachineTagged => meta.result(
             role,
             Status::NotApplicable,
