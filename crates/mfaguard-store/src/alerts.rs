@@ -206,7 +206,7 @@ pub fn identity_alerts(previous: &Previous, current: &[&IdentityRecord]) -> Vec<
         }
         // Enforcement lost: the policies that required MFA changed.
         if let (Some(before), Some(after)) = (&was.enforcement, &now.enforcement) {
-            if matches!(before.as_str(), "enforced" | "locked_out") && after == "not_enforced" {
+            if crate::diff::enforcement_lost(before, after) {
                 let count = now.allowed_without_mfa.unwrap_or_default();
                 alerts.push(alert(
                     AlertKind::MfaEnforcementLost,

@@ -70,16 +70,10 @@ pub struct EnforcementChange {
     pub allowed_without_mfa: Option<u64>,
 }
 
-impl EnforcementChange {
-    /// Enforcement held before and does not now.
-    pub fn is_loss(&self) -> bool {
-        holds(&self.from) && self.to == "not_enforced"
-    }
-}
-
-/// The verdicts under which MFA is required by policy.
-fn holds(verdict: &str) -> bool {
-    matches!(verdict, "enforced" | "locked_out")
+/// Policy required MFA under verdict `before` (`enforced`, `locked_out`)
+/// and does not under `after` (`not_enforced`).
+pub(crate) fn enforcement_lost(before: &str, after: &str) -> bool {
+    matches!(before, "enforced" | "locked_out") && after == "not_enforced"
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
