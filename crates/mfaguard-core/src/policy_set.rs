@@ -104,9 +104,10 @@ impl PolicyCache {
         }
 
         for group in &resolved.unknown_groups {
+            "unknown-group".hash(&mut hasher);
+            group.hash(&mut hasher);
             gaps.push(format!("group {group} is not described in the inputs"));
         }
-        group_gap_hash(&resolved.unknown_groups, &mut hasher);
 
         let scps_known = match &snapshot.service_control_policies {
             Some(levels) => {
@@ -148,13 +149,6 @@ impl PolicyCache {
             }
             set.add_scp_level(policies);
         }
-    }
-}
-
-fn group_gap_hash(unknown_groups: &[String], hasher: &mut DefaultHasher) {
-    for group in unknown_groups {
-        "unknown-group".hash(hasher);
-        group.hash(hasher);
     }
 }
 

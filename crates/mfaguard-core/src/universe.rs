@@ -247,10 +247,6 @@ impl ResourceCandidates {
             })
             .map(|(_, arn)| arn.as_str())
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.resources.is_empty()
-    }
 }
 
 /// A concrete ARN matched by `pattern`, or `None` for `*` (the
