@@ -189,8 +189,8 @@ fn replace_variables(text: &str, value: impl Fn(&str) -> String) -> String {
     out
 }
 
-/// Concrete resources that the Allow statements of a policy set name,
-/// with the statements that name them.
+/// Concrete resources made from the resource patterns the Allow statements
+/// of a policy set name.
 #[derive(Debug, Default)]
 pub struct ResourceCandidates {
     /// `(lowercase service of the ARN or "*", concrete ARN)`.
