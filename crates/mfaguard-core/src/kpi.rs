@@ -21,7 +21,7 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    fn add(&mut self, value: Option<bool>) {
+    pub(crate) fn add(&mut self, value: Option<bool>) {
         self.total += 1;
         match value {
             Some(true) => self.covered += 1,
@@ -30,10 +30,64 @@ impl Coverage {
         }
     }
 
-    fn finish(mut self) -> Coverage {
+    pub(crate) fn finish(mut self) -> Coverage {
         let decided = self.total - self.unknown;
         self.percent = (decided > 0).then(|| round1(100.0 * self.covered as f64 / decided as f64));
         self
+    }
+
+    /// `covered/decided`, and the undecided when there are any: the one
+    /// way every report and check writes a coverage figure.
+    pub fn fraction(&self) -> String {
+        let mut text = format!("{}/{}", self.covered, self.total - self.unknown);
+        if self.unknown > 0 {
+            text.push_str(&format!(", {} unknown", self.unknown));
+        }
+        text
+    }
+}
+
+/// How an identity counts in the "console users with MFA" figures: `None`
+/// when it is not a console user (roles, users without a password), else
+/// whether it has active MFA (`None` inside when undecided, which includes a
+/// user whose console access is unknown).
+pub fn mfa_figure(identity: &Identity) -> Option<Option<bool>> {
+    if identity.kind == IdentityType::Role || identity.is_console_user() == Some(false) {
+        return None;
+    }
+    if identity.console_access.is_none() {
+        return Some(None);
+    }
+    Some(identity.mfa.active)
+}
+
+/// How a user counts in the "console users whose policies enforce MFA"
+/// figures, the one definition the summary, the checks, the KPIs and the
+/// store share:
+///
+/// * `enforced` and `locked_out` count as enforced (every request without
+///   MFA but enrolment is denied);
+/// * `not_enforced` counts as not enforced;
+/// * `unknown`, a missing verdict or unknown console access count as
+///   undecided;
+/// * `no_access` is not counted at all: the user can do nothing, with or
+///   without MFA, so there is nothing for MFA to protect (as
+///   `iam.mfa_enforced_by_policy` reports it not applicable).
+///
+/// Root and roles are not counted (no IAM policy binds root; roles are
+/// judged by their trust policies).
+pub fn enforcement_figure(identity: &Identity) -> Option<Option<bool>> {
+    if identity.kind != IdentityType::User || identity.console_access == Some(false) {
+        return None;
+    }
+    if identity.console_access.is_none() {
+        return Some(None);
+    }
+    match identity.enforcement {
+        Some(Verdict::Enforced | Verdict::LockedOut) => Some(Some(true)),
+        Some(Verdict::NotEnforced) => Some(Some(false)),
+        Some(Verdict::NoAccess) => None,
+        Some(Verdict::Unknown) | None => Some(None),
     }
 }
 
@@ -55,8 +109,8 @@ pub struct Kpis {
     /// Console users whose MFA is a FIDO key or hardware token.
     pub console_users_with_phishing_resistant_mfa: Coverage,
     /// Console users (root excluded: no IAM policy binds it) whose policies
-    /// deny everything but MFA self-enrolment without MFA (`enforcement`
-    /// `enforced` or `locked_out`); `unknown` verdicts count as undecided.
+    /// deny everything but MFA self-enrolment without MFA, as
+    /// [`enforcement_figure`] counts them (`no_access` users are left out).
     pub console_users_with_mfa_enforced: Coverage,
     pub console_users_with_mfa_enforced_by_tier: BTreeMap<Tier, Coverage>,
     /// From user creation to the first MFA device's enable date.
@@ -82,14 +136,8 @@ pub fn compute(identities: &[Identity]) -> Kpis {
         {
             kpis.machine_users_with_active_keys += 1;
         }
-        if identity.kind == IdentityType::Role || identity.is_console_user() == Some(false) {
+        let Some(has_mfa) = mfa_figure(identity) else {
             continue;
-        }
-        // Console access unknown: counted, as undecided.
-        let has_mfa = if identity.console_access.is_none() {
-            None
-        } else {
-            identity.mfa.active
         };
         overall.add(has_mfa);
         by_tier.entry(identity.tier).or_default().add(has_mfa);
@@ -98,16 +146,7 @@ pub fn compute(identities: &[Identity]) -> Kpis {
         } else {
             identity.mfa.phishing_resistant()
         });
-        if identity.kind == IdentityType::User {
-            let verdict = if identity.console_access.is_none() {
-                None
-            } else {
-                identity.enforcement.and_then(|verdict| match verdict {
-                    Verdict::Enforced | Verdict::LockedOut => Some(true),
-                    Verdict::NotEnforced | Verdict::NoAccess => Some(false),
-                    Verdict::Unknown => None,
-                })
-            };
+        if let Some(verdict) = enforcement_figure(identity) {
             enforced.add(verdict);
             enforced_by_tier
                 .entry(identity.tier)

@@ -50,16 +50,7 @@ fn percent(value: Option<f64>) -> String {
 }
 
 fn coverage(value: &Coverage) -> String {
-    let mut text = format!(
-        "{}/{} ({})",
-        value.covered,
-        value.total - value.unknown,
-        percent(value.percent)
-    );
-    if value.unknown > 0 {
-        let _ = write!(text, ", {} unknown", value.unknown);
-    }
-    text
+    format!("{} ({})", value.fraction(), percent(value.percent))
 }
 
 /// Renders the report for a terminal or a text file.
@@ -216,7 +207,10 @@ pub fn render_text(report: &Report, color: Color) -> String {
                 paint.severity(severity, &severity.as_str().to_uppercase()),
                 at.len()
             );
-            for summary in report.checks.iter().filter(|c| c.severity == severity) {
+            // A result's severity may differ from its check's default (an
+            // enforcement gap on a privileged user is critical): group by the
+            // result's own severity, in catalogue order.
+            for summary in &report.checks {
                 let of_check: Vec<&&&CheckResult> =
                     at.iter().filter(|r| r.check_id == summary.id).collect();
                 if of_check.is_empty() {

@@ -128,3 +128,105 @@ fn demo_results_are_right_for_every_identity() {
         problems.join("\n")
     );
 }
+
+/// The text report lists every failing result of the JSON report under its
+/// own severity, whatever its check's default severity is.
+#[test]
+fn demo_text_report_lists_every_failing_result_of_the_json() {
+    let report: serde_json::Value = serde_json::from_str(&scan("json")).expect("JSON report");
+    let text = scan("text");
+    let findings = text
+        .split("\nFindings\n")
+        .nth(1)
+        .expect("a Findings section")
+        .split("\nExcepted")
+        .next()
+        .unwrap_or_default();
+    // (severity, check, resource) of every listed result, and each
+    // severity heading's count.
+    let mut listed = Vec::new();
+    let mut headings = Vec::new();
+    let (mut severity, mut check) = (String::new(), String::new());
+    for line in findings.lines() {
+        if let Some((name, count)) = line.split_once(" (") {
+            if !line.starts_with(' ') {
+                severity = name.to_lowercase();
+                let count: usize = count.trim_end_matches(')').parse().expect("count");
+                headings.push((severity.clone(), count));
+                continue;
+            }
+        }
+        if let Some(rest) = line.strip_prefix("  iam.") {
+            check = format!("iam.{}", rest.split_whitespace().next().unwrap_or_default());
+        } else if let Some(rest) = line.strip_prefix("    ✗ ") {
+            let name = rest.split("  ").next().unwrap_or_default();
+            listed.push((severity.clone(), check.clone(), name.to_string()));
+        }
+    }
+    let mut failing: Vec<(String, String, String)> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .map(|r| {
+            (
+                r["severity"].as_str().unwrap_or_default().to_string(),
+                r["check_id"].as_str().unwrap_or_default().to_string(),
+                r["resource_name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(!failing.is_empty());
+    failing.sort();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, failing,
+        "the text report's findings differ from the JSON's failing results"
+    );
+    for (severity, count) in headings {
+        let under = listed.iter().filter(|(s, _, _)| *s == severity).count();
+        assert_eq!(
+            under, count,
+            "{severity} heading counts {count}, lists {under}"
+        );
+    }
+}
+
+/// The strategy check states each tier's figures exactly as the summary's
+/// coverage figures (one definition of each figure).
+#[test]
+fn demo_strategy_figures_equal_the_summary() {
+    let report: serde_json::Value = serde_json::from_str(&scan("json")).expect("JSON report");
+    let strategy = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["check_id"] == "iam.mfa_enforcement_strategy")
+        .expect("strategy result");
+    let message = strategy["message"].as_str().expect("message");
+    let kpis = &report["accounts"][0]["kpis"];
+    let kpis = if kpis.is_null() {
+        &report["kpis"]
+    } else {
+        kpis
+    };
+    for tier in ["breakglass", "privileged", "human"] {
+        let fraction = |figure: &serde_json::Value| {
+            let total = figure["total"].as_u64().expect("total");
+            let unknown = figure["unknown"].as_u64().expect("unknown");
+            let mut text = format!("{}/{}", figure["covered"], total - unknown);
+            if unknown > 0 {
+                text.push_str(&format!(", {unknown} unknown"));
+            }
+            text
+        };
+        let with_mfa = fraction(&kpis["console_users_with_mfa_by_tier"][tier]);
+        let enforced = fraction(&kpis["console_users_with_mfa_enforced_by_tier"][tier]);
+        let expected = format!("{tier}: {with_mfa} console users with MFA, {enforced} enforced");
+        assert!(
+            message.contains(&expected),
+            "strategy message {message:?} lacks {expected:?}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 use super::role_assumption_mfa;
 use super::{declare_check, AccountView, Check, CheckMeta};
-use crate::enforcement::Verdict;
 use crate::identity::{Identity, IdentityType, Tier};
+use crate::kpi::{self, Coverage};
 use crate::report::{CheckResult, Status};
 
 declare_check! {
@@ -14,15 +14,18 @@ declare_check! {
     ///
     /// * root has MFA;
     /// * every console user of a tier has MFA **and** policy enforces it
-    ///   (`enforcement` is `enforced` or `locked_out`), unless a valid
+    ///   (`enforcement` is `enforced` or `locked_out`; a `no_access` user,
+    ///   who can do nothing at all, is left out of the enforcement figure
+    ///   as in the report's summary), unless a valid
     ///   exception in the configuration covers the user for
     ///   `iam.console_user_mfa`, `iam.privileged_user_mfa` or
     ///   `iam.mfa_enforced_by_policy`;
     /// * every role of the tier that people assume requires MFA in its trust
     ///   policy (as `iam.role_assumption_mfa` decides).
     ///
-    /// The message gives each tier's figures: MFA coverage, enforcement
-    /// coverage, roles requiring MFA and exceptions. When some figure cannot
+    /// The message gives each tier's figures (break-glass, privileged and
+    /// human apart, counted exactly as the summary's coverage figures): MFA
+    /// coverage, enforcement coverage, roles requiring MFA and exceptions. When some figure cannot
     /// be determined and nothing fails, the result is `unknown`.
     ///
     /// ## Why it matters
@@ -58,11 +61,13 @@ const EXCUSING_CHECKS: [&str; 3] = [
     "iam.mfa_enforced_by_policy",
 ];
 
+/// One tier's figures. Console-user figures are the report's own
+/// ([`kpi::mfa_figure`], [`kpi::enforcement_figure`]), so the message reads
+/// the same as the summary.
 #[derive(Default)]
 struct TierFigures {
-    users: usize,
-    with_mfa: usize,
-    enforced: usize,
+    with_mfa: Coverage,
+    enforced: Coverage,
     excepted: usize,
     unknown: usize,
     roles: usize,
@@ -74,16 +79,21 @@ struct TierFigures {
 impl TierFigures {
     fn describe(&self, name: &str) -> String {
         let mut parts = Vec::new();
-        if self.users > 0 {
+        if self.with_mfa.total > 0 {
             parts.push(format!(
-                "{}/{} console users with MFA, {}/{} enforced",
-                self.with_mfa, self.users, self.enforced, self.users
+                "{} console users with MFA",
+                self.with_mfa.fraction()
             ));
+        }
+        if self.enforced.total > 0 {
+            parts.push(format!("{} enforced", self.enforced.fraction()));
         }
         if self.roles > 0 {
             parts.push(format!(
-                "{}/{} roles require MFA",
-                self.roles_requiring_mfa, self.roles
+                "{}/{} {} require MFA",
+                self.roles_requiring_mfa,
+                self.roles,
+                if self.roles == 1 { "role" } else { "roles" }
             ));
         }
         if self.excepted > 0 {
@@ -118,11 +128,13 @@ impl Check for MfaEnforcementStrategy {
             })
         };
 
+        let mut breakglass = TierFigures::default();
         let mut privileged = TierFigures::default();
         let mut human = TierFigures::default();
         for identity in account.identities {
             let figures = match identity.tier {
-                Tier::Breakglass | Tier::Privileged => &mut privileged,
+                Tier::Breakglass => &mut breakglass,
+                Tier::Privileged => &mut privileged,
                 Tier::Human => &mut human,
                 Tier::Root | Tier::Machine => continue,
             };
@@ -151,16 +163,17 @@ impl Check for MfaEnforcementStrategy {
             Some(false) => "root: NO MFA".to_string(),
             None => "root: MFA undetermined".to_string(),
         };
-        let message = format!(
-            "{}; {}; {}",
-            root_text,
-            privileged.describe("privileged"),
-            human.describe("human")
-        );
-        let failing = root_covered == Some(false) || privileged.failing + human.failing > 0;
-        let undetermined = root_covered.is_none()
-            || privileged.unknown + privileged.roles_unknown + human.unknown + human.roles_unknown
-                > 0;
+        let mut tiers = vec![root_text];
+        if breakglass.with_mfa.total + breakglass.roles > 0 {
+            tiers.push(breakglass.describe("breakglass"));
+        }
+        tiers.push(privileged.describe("privileged"));
+        tiers.push(human.describe("human"));
+        let message = tiers.join("; ");
+        let all = [&breakglass, &privileged, &human];
+        let failing = root_covered == Some(false) || all.iter().any(|tier| tier.failing > 0);
+        let undetermined =
+            root_covered.is_none() || all.iter().any(|tier| tier.unknown + tier.roles_unknown > 0);
         let status = if failing {
             Status::Fail
         } else if undetermined {
@@ -182,32 +195,21 @@ impl Check for MfaEnforcementStrategy {
 }
 
 fn count_user(user: &Identity, excepted: bool, figures: &mut TierFigures) {
-    if user.console_access != Some(true) {
-        if user.console_access.is_none() {
-            figures.users += 1;
-            figures.unknown += 1;
-        }
+    let Some(has_mfa) = kpi::mfa_figure(user) else {
         return;
+    };
+    figures.with_mfa.add(has_mfa);
+    // `None`: a user with no access at all has nothing for MFA to protect.
+    let enforced = kpi::enforcement_figure(user);
+    if let Some(enforced) = enforced {
+        figures.enforced.add(enforced);
     }
-    figures.users += 1;
-    let has_mfa = user.mfa.active;
-    let enforced = user.enforcement.and_then(|verdict| match verdict {
-        Verdict::Enforced | Verdict::LockedOut | Verdict::NoAccess => Some(true),
-        Verdict::NotEnforced => Some(false),
-        Verdict::Unknown => None,
-    });
-    if has_mfa == Some(true) {
-        figures.with_mfa += 1;
-    }
-    if enforced == Some(true) {
-        figures.enforced += 1;
-    }
-    let undetermined = has_mfa.is_none() || enforced.is_none();
+    let enforced = enforced.unwrap_or(Some(true));
     if excepted {
         figures.excepted += 1;
     } else if has_mfa == Some(false) || enforced == Some(false) {
         figures.failing += 1;
-    } else if undetermined {
+    } else if has_mfa.is_none() || enforced.is_none() {
         figures.unknown += 1;
     }
 }
