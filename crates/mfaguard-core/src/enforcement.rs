@@ -143,7 +143,11 @@ impl AllowedWithoutMfa {
             .collect();
         let more = self.count.saturating_sub(names.len());
         if more > 0 {
-            format!("{} and {more} more", names.join(", "))
+            format!(
+                "{} and {} more",
+                names.join(", "),
+                crate::words::thousands(more)
+            )
         } else {
             names.join(", ")
         }
@@ -687,8 +691,8 @@ fn sweep(
     let mut reasons = Vec::new();
     let verdict = if allowed.count > 0 {
         reasons.push(format!(
-            "{} action(s) allowed without MFA, e.g. {}",
-            allowed.count,
+            "{} allowed without MFA, e.g. {}",
+            crate::words::count(allowed.count, "action", "actions"),
             allowed.describe(3)
         ));
         if !effective.scps_known {

@@ -235,7 +235,7 @@ pub fn render_text(report: &Report, color: Color) -> String {
         &paint,
         report,
         Status::Excepted,
-        "Excepted (accepted risk)",
+        "Excepted: accepted risk",
     );
     section(
         &mut out,

@@ -213,8 +213,10 @@ pub fn identity_alerts(previous: &Previous, current: &[&IdentityRecord]) -> Vec<
                     severity_of(now),
                     now,
                     format!(
-                        "policy no longer enforces MFA for {} (tier {}): {count} action(s) allowed without MFA",
-                        now.name, now.tier
+                        "policy no longer enforces MFA for {} (tier {}): {} allowed without MFA",
+                        now.name,
+                        now.tier,
+                        mfaguard_core::words::count(count as usize, "action", "actions")
                     ),
                     json!({"from": before, "to": after, "allowed_without_mfa": count, "tier": now.tier}),
                 ));

@@ -35,8 +35,8 @@ pub fn run(args: CollectArgs) -> Result<u8> {
         Ok(0)
     } else {
         eprintln!(
-            "error: {} account(s) could not be collected",
-            collected.failed.len()
+            "error: {} could not be collected",
+            mfaguard_core::words::count(collected.failed.len(), "account", "accounts")
         );
         Ok(crate::EXIT_ERROR)
     }

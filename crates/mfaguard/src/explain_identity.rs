@@ -146,8 +146,8 @@ fn render(identity: &Identity, results: &[&CheckResult]) -> String {
     if let Some(allowed) = &identity.allowed_without_mfa {
         let _ = writeln!(
             out,
-            "  allowed without MFA: {} action(s){}",
-            allowed.count,
+            "  allowed without MFA: {}{}",
+            mfaguard_core::words::count(allowed.count, "action", "actions"),
             if allowed.conditional > 0 {
                 format!(
                     ", {} depending on {}",

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
+use mfaguard_core::words::count;
 use mfaguard_store::kpi::{CoverageFigure, Stats};
 use mfaguard_store::{KpiOptions, KpiReport};
 
@@ -80,7 +81,7 @@ fn signed(value: Option<f64>) -> String {
 
 fn render(kpis: &KpiReport) -> String {
     let mut out = format!(
-        "MFA KPIs as of {}{}{}{}: {} scan(s), {} account(s)\n",
+        "MFA KPIs as of {}{}{}{}: {}, {}\n",
         mfaguard_store::time::format(kpis.as_of),
         kpis.account
             .as_deref()
@@ -93,8 +94,8 @@ fn render(kpis: &KpiReport) -> String {
         kpis.since
             .map(|s| format!(", since {}", mfaguard_store::time::format(s)))
             .unwrap_or_default(),
-        kpis.scans,
-        kpis.accounts.len()
+        count(kpis.scans, "scan", "scans"),
+        count(kpis.accounts.len(), "account", "accounts")
     );
     if kpis.trend.is_empty() {
         out.push_str("\nno scans recorded in this range\n");
@@ -216,15 +217,13 @@ fn render(kpis: &KpiReport) -> String {
     for owner in &exceptions.by_owner {
         let _ = writeln!(
             out,
-            "  {:<32} {} exception(s), {} expired, {} expiring within 30 days, {} review due, next expiry {}",
+            "  {:<32} {}, {} expired, {} expiring within 30 days, {} review due, next expiry {}",
             owner.owner,
-            owner.count,
+            count(owner.count, "exception", "exceptions"),
             owner.expired,
             owner.expiring_within_30_days,
             owner.review_due,
-            owner
-                .next_expiry
-                .map_or("-".to_string(), |d| d.to_string())
+            owner.next_expiry.map_or("-".to_string(), |d| d.to_string())
         );
     }
     let _ = writeln!(

@@ -138,8 +138,8 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     crate::store_args::record_scan(&args.store, &report, &snapshots, &config, args.shard)?;
     if report.is_partial() {
         eprintln!(
-            "error: the scan is partial: {} account(s) could not be scanned",
-            report.failed_accounts.len()
+            "error: the scan is partial: {} could not be scanned",
+            mfaguard_core::words::count(report.failed_accounts.len(), "account", "accounts")
         );
         return Ok(crate::EXIT_ERROR);
     }

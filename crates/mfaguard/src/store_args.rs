@@ -91,7 +91,10 @@ pub fn apply_shard(
         .collect();
     let kept = snapshots.len() + failed.len();
     if kept < total {
-        eprintln!("shard {shard}: {kept} of {total} account(s) belong to this shard");
+        eprintln!(
+            "shard {shard}: {kept} of {} belong to this shard",
+            mfaguard_core::words::count(total, "account", "accounts")
+        );
     }
     (snapshots, failed)
 }

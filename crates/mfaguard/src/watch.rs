@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use mfaguard_core::report::FailedAccount;
+use mfaguard_core::words::count;
 use mfaguard_core::Snapshot;
 use mfaguard_store::{Alert, Location, NewMessage, ScanRecord, Shard, Store};
 use serde_json::json;
@@ -139,7 +140,16 @@ pub fn run(args: WatchArgs) -> Result<u8> {
     loop {
         let started = Instant::now();
         match iteration(&args, &location, delivery.as_ref(), &stop) {
-            Ok(()) => {}
+            // Cron only sees the exit code: an alert left in the outbox is
+            // an error it must hear of, though the scan itself is recorded.
+            Ok(undelivered) if args.once && undelivered > 0 => {
+                eprintln!(
+                    "error: {} could not be delivered; kept in the outbox for the next run",
+                    count(undelivered, "webhook message", "webhook messages")
+                );
+                return Ok(crate::EXIT_ERROR);
+            }
+            Ok(_) => {}
             Err(err) if !args.once => eprintln!("error: {err:#} (retrying at the next scan)"),
             Err(err) => return Err(err),
         }
@@ -157,12 +167,14 @@ pub fn run(args: WatchArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// One scan, its record and its alerts; returns how many webhook messages
+/// could not be delivered in this run.
 fn iteration(
     args: &WatchArgs,
     location: &Location,
     delivery: Option<&Delivery>,
     stop: &AtomicBool,
-) -> Result<()> {
+) -> Result<usize> {
     let mut store = Store::open(location)?;
     // Messages that failed in this iteration are not tried twice in it.
     let mut failed_messages = HashSet::new();
@@ -171,13 +183,13 @@ fn iteration(
         let outcome = deliver_pending(&mut store, delivery, stop, &mut failed_messages)?;
         if outcome.delivered > 0 {
             eprintln!(
-                "delivered {} message(s) kept from earlier runs",
-                outcome.delivered
+                "delivered {} kept from earlier runs",
+                count(outcome.delivered, "message", "messages")
             );
         }
     }
     if stop.load(Ordering::SeqCst) {
-        return Ok(());
+        return Ok(failed_messages.len());
     }
     let now = crate::scan::parse_now(args.now.as_deref())?;
     let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age)?;
@@ -185,7 +197,7 @@ fn iteration(
     let (snapshots, failed) = apply_shard(args.shard, snapshots, failed);
     if snapshots.is_empty() && failed.is_empty() {
         eprintln!("no account to scan");
-        return Ok(());
+        return Ok(failed_messages.len());
     }
     let mut report = mfaguard_core::analyze(&snapshots, &config, now);
     report.failed_accounts = failed;
@@ -206,10 +218,13 @@ fn iteration(
     if let Some(delivery) = delivery {
         let outcome = deliver_pending(&mut store, delivery, stop, &mut failed_messages)?;
         if outcome.delivered > 0 {
-            eprintln!("delivered {} webhook message(s)", outcome.delivered);
+            eprintln!(
+                "delivered {}",
+                count(outcome.delivered, "webhook message", "webhook messages")
+            );
         }
     }
-    Ok(())
+    Ok(failed_messages.len())
 }
 
 fn collect(
@@ -248,10 +263,10 @@ fn event(scan_id: i64, record: &ScanRecord, alerts: &[Alert]) -> serde_json::Val
 
 fn print_alerts(id: i64, record: &ScanRecord, alerts: &[Alert]) -> Result<()> {
     let mut text = format!(
-        "{} scan {id} of {}: {} alert(s)\n",
+        "{} scan {id} of {}: {}\n",
         mfaguard_store::time::format(record.scanned_at),
         record.account_ids().join(", "),
-        alerts.len()
+        count(alerts.len(), "alert", "alerts")
     );
     for alert in alerts {
         text.push_str(&format!(

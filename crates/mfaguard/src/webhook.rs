@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chrono::Utc;
+use mfaguard_core::words::count;
 use mfaguard_store::{target_key, OutboxMessage, Store};
 use serde_json::{json, Value};
 
@@ -45,8 +46,8 @@ pub fn body(message: &OutboxMessage) -> Value {
 pub fn slack_text(event: &Value) -> String {
     let alerts = event["alerts"].as_array().cloned().unwrap_or_default();
     let mut text = format!(
-        "mfaguard: {} MFA alert(s) in scan {} ({})",
-        alerts.len(),
+        "mfaguard: {} in scan {} ({})",
+        count(alerts.len(), "MFA alert", "MFA alerts"),
         event["scan_id"],
         event["scanned_at"].as_str().unwrap_or("")
     );
@@ -159,11 +160,12 @@ pub fn deliver_pending(
             failed.insert(message.id);
             outcome.failed += 1;
             eprintln!(
-                "error: webhook delivery of outbox message {} (scan {}) failed after {tries} attempt(s) ({} in all): {error}; it stays in the outbox and is retried on the next run",
+                "error: webhook delivery of outbox message {} (scan {}) failed after {} ({} in all): {error}; it stays in the outbox and is retried on the next run",
                 message.id,
                 message
                     .scan_id
                     .map_or("-".to_string(), |id| id.to_string()),
+                count(tries as usize, "attempt", "attempts"),
                 message.attempts + tries
             );
         }
@@ -205,7 +207,7 @@ mod tests {
         let slack = body(&message("slack"));
         assert_eq!(
             slack["text"],
-            "mfaguard: 1 MFA alert(s) in scan 3 (2026-01-01T00:00:00Z)\n• [medium] exception_expired — account 1: m"
+            "mfaguard: 1 MFA alert in scan 3 (2026-01-01T00:00:00Z)\n• [medium] exception_expired — account 1: m"
         );
     }
 }

@@ -72,7 +72,10 @@ impl Check for BreakglassHardwareMfa {
                     (_, Some(false)) => meta.result(
                         user,
                         Status::Fail,
-                        format!("break-glass account has only virtual MFA ({})", user.mfa.describe_devices()),
+                        format!(
+                            "break-glass account has only virtual MFA: {}",
+                            user.mfa.devices.iter().map(|device| device.serial.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
                     ),
                     (_, None) => meta.result(
                         user,

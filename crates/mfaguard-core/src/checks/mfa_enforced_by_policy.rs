@@ -118,8 +118,8 @@ fn not_enforced_message(user: &crate::identity::Identity, reasons: &str) -> Stri
         return reasons.to_string();
     };
     let mut message = format!(
-        "{} action(s) allowed without MFA, most dangerous: {}",
-        allowed.count,
+        "{} allowed without MFA, most dangerous: {}",
+        crate::words::count(allowed.count, "action", "actions"),
         allowed.describe(5)
     );
     if allowed.conditional > 0 {

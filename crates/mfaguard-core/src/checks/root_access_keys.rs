@@ -65,8 +65,8 @@ impl Check for RootAccessKeys {
                 root,
                 Status::Fail,
                 format!(
-                    "root has {} active access key(s): {}",
-                    active.len(),
+                    "root has {}: {}",
+                    crate::words::count(active.len(), "active access key", "active access keys"),
                     active.join(", ")
                 ),
             )
