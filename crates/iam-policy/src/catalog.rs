@@ -405,6 +405,50 @@ impl Catalog {
             .map(|i| &actions[i])
     }
 
+    /// Up to `limit` catalogue actions closest to `action`, a name the
+    /// catalogue does not list (`iam:EnableMFADevices`, `ec2RunInstances`),
+    /// closest first. Names are compared ignoring case and the `:`, so a
+    /// missing separator or a one-letter slip finds the intended action;
+    /// nothing is suggested when no action is near.
+    pub fn closest(&self, action: &str, limit: usize) -> Vec<&ActionInfo> {
+        let wanted: String = action
+            .chars()
+            .filter(|c| *c != ':')
+            .flat_map(char::to_lowercase)
+            .collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let tolerance = (wanted.chars().count() / 5).clamp(1, 3);
+        let mut close: Vec<(usize, &ActionInfo)> = self
+            .actions
+            .iter()
+            .filter_map(|info| {
+                let name: String = info
+                    .service
+                    .chars()
+                    .chain(info.name.chars())
+                    .flat_map(char::to_lowercase)
+                    .collect();
+                // Lengths far apart cannot be close: skip the quadratic work.
+                if name.len().abs_diff(wanted.len()) > tolerance {
+                    return None;
+                }
+                let distance = crate::similarity::edit_distance(&wanted, &name);
+                (distance <= tolerance).then_some((distance, info))
+            })
+            .collect();
+        close.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.full_name().cmp(&b.1.full_name()))
+        });
+        close
+            .into_iter()
+            .take(limit)
+            .map(|(_, info)| info)
+            .collect()
+    }
+
     /// The actions an `Action` pattern such as `iam:*MFA*`, `s3:Get*` or `*`
     /// covers. Matching is the engine's own: case-insensitive, `*` matches
     /// any run of characters and `?` one character, the service prefix and

@@ -81,6 +81,7 @@ mod eval;
 mod glob;
 mod parse;
 mod policy;
+mod similarity;
 mod template;
 mod tri;
 mod values;
@@ -96,3 +97,4 @@ pub use policy::{
     ActionBlock, ActionPattern, Effect, Policy, PolicyVersion, PrincipalBlock, PrincipalEntry,
     PrincipalType, ResourceBlock, ResourcePattern, Statement,
 };
+pub use similarity::edit_distance;

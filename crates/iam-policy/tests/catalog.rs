@@ -257,3 +257,20 @@ fn access_level_ordering() {
         .max();
     assert_eq!(max, Some(Write));
 }
+
+#[test]
+fn closest_actions_suggest_the_intended_name() {
+    let catalog = iam_policy::catalog::catalog();
+    let names = |action: &str| -> Vec<String> {
+        catalog
+            .closest(action, 3)
+            .into_iter()
+            .map(|info| info.full_name())
+            .collect()
+    };
+    assert_eq!(names("iam:EnableMFADevices")[0], "iam:EnableMFADevice");
+    assert_eq!(names("ec2RunInstances")[0], "ec2:RunInstances");
+    assert_eq!(names("IAM:createuser")[0], "iam:CreateUser");
+    assert!(names("zzzz:NothingLikeThisAtAll").is_empty());
+    assert!(names("").is_empty());
+}

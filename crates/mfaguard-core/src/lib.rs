@@ -16,6 +16,7 @@ pub mod policies;
 pub mod policy_set;
 pub mod report;
 pub mod score;
+pub mod simulation;
 pub mod snapshot;
 pub mod trust;
 pub mod universe;

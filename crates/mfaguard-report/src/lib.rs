@@ -1,7 +1,10 @@
-//! Renderers: every output format is a pure function of the [`Report`].
+//! Renderers: every output format is a pure function of the [`Report`]
+//! (and `simulate`'s answer, a function of its decision).
 
+mod simulate;
 mod text;
 
+pub use simulate::{render_simulation, SimulationView};
 pub use text::render_text;
 
 use mfaguard_core::Report;

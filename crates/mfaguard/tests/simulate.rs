@@ -689,7 +689,7 @@ fn bad_arguments_are_errors() {
         &bad,
     ]);
     assert!(
-        error.contains("bad-context.json: /aws:TagKeys/1"),
+        error.contains("bad-context.json: at /aws:TagKeys/1"),
         "{error}"
     );
 }
@@ -1148,4 +1148,45 @@ fn the_json_output_shape() {
     assert_eq!(caller["decision"], "allowed");
     assert_eq!(caller["reasons"][0]["layer"], "builtin");
     assert!(caller["reasons"][0]["note"].is_string());
+}
+
+/// An action the catalogue does not list is answered, with a warning that
+/// names the closest catalogue actions: a typo must not pass unnoticed as
+/// an allowed (or explicitly denied) request.
+#[test]
+fn unknown_actions_are_warned_about_with_the_closest_names() {
+    let (force, admin) = (fixture("force-mfa.json"), fixture("allow-all.json"));
+    let base = ["--policy", &force, "--policy", &admin, "--no-mfa"];
+
+    let mut args = base.to_vec();
+    args.extend(["--action", "iam:EnableMFADevices"]);
+    let answer = simulate_json(&args);
+    let warnings = answer["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{answer}");
+    let warning = warnings[0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("`iam:EnableMFADevices` is not an action in the embedded catalogue")
+            && warning.contains("did you mean iam:EnableMFADevice"),
+        "{warning}"
+    );
+    let text = simulate_text(&args);
+    assert!(text.contains("warning: `iam:EnableMFADevices`"), "{text}");
+
+    let mut args = vec!["--policy", admin.as_str(), "--action", "ec2RunInstances"];
+    args.push("--no-mfa");
+    let answer = simulate_json(&args);
+    let warning = answer["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("actions are written service:ActionName")
+            && warning.contains("did you mean ec2:RunInstances"),
+        "{warning}"
+    );
+
+    // A catalogue action, in any case, and a pattern get no warning.
+    for action in ["iam:EnableMFADevice", "IAM:enablemfadevice", "iam:Enable*"] {
+        let mut args = base.to_vec();
+        args.extend(["--action", action]);
+        let answer = simulate_json(&args);
+        assert!(answer.get("warnings").is_none(), "{action}: {answer}");
+    }
 }
