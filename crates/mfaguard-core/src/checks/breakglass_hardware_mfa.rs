@@ -1,6 +1,6 @@
-use super::{declare_check, AccountView, Check, CheckMeta};
+use super::{declare_check, AccountView, Check, CheckMeta, Judgement};
 use crate::identity::DeviceKind;
-use crate::report::{CheckResult, Status};
+use crate::report::CheckResult;
 
 declare_check! {
     /// ## What it checks
@@ -41,49 +41,36 @@ impl Check for BreakglassHardwareMfa {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let meta = &Self::META;
-        account
-            .users()
-            .filter(|user| user.breakglass)
-            .map(|user| {
-                let has_virtual = user.mfa.has_kind(DeviceKind::Virtual);
-                match (user.mfa.active, user.mfa.phishing_resistant()) {
-                    (None, _) => meta.result(
-                        user,
-                        Status::Unknown,
-                        "not in the credential report: MFA cannot be decided",
-                    ),
-                    (Some(false), _) => {
-                        meta.result(user, Status::Fail, "break-glass account has no MFA device")
-                    }
-                    (_, Some(true)) if has_virtual => meta.result(
-                        user,
-                        Status::Pass,
-                        format!(
-                            "hardware MFA ({}); it also has a virtual device that can be used instead: deactivate it",
-                            user.mfa.describe_devices()
-                        ),
-                    ),
-                    (_, Some(true)) => meta.result(
-                        user,
-                        Status::Pass,
-                        format!("hardware MFA ({})", user.mfa.describe_devices()),
-                    ),
-                    (_, Some(false)) => meta.result(
-                        user,
-                        Status::Fail,
-                        format!(
-                            "break-glass account has only virtual MFA: {}",
-                            user.mfa.devices.iter().map(|device| device.serial.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    ),
-                    (_, None) => meta.result(
-                        user,
-                        Status::Unknown,
-                        "only a virtual device is visible; mfa-devices.json is needed to tell whether a hardware or FIDO device is also registered",
-                    ),
+        account.judge_users(&Self::META, |user| {
+            if !user.breakglass {
+                return None;
+            }
+            let has_virtual = user.mfa.has_kind(DeviceKind::Virtual);
+            Some(match (user.mfa.active, user.mfa.phishing_resistant()) {
+                (None, _) => {
+                    Judgement::unknown("not in the credential report: MFA cannot be decided")
                 }
+                (Some(false), _) => Judgement::fail("break-glass account has no MFA device"),
+                (_, Some(true)) if has_virtual => Judgement::pass(format!(
+                    "hardware MFA ({}); it also has a virtual device that can be used instead: deactivate it",
+                    user.mfa.describe_devices()
+                )),
+                (_, Some(true)) => {
+                    Judgement::pass(format!("hardware MFA ({})", user.mfa.describe_devices()))
+                }
+                (_, Some(false)) => Judgement::fail(format!(
+                    "break-glass account has only virtual MFA: {}",
+                    user.mfa
+                        .devices
+                        .iter()
+                        .map(|device| device.serial.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                (_, None) => Judgement::unknown(
+                    "only a virtual device is visible; mfa-devices.json is needed to tell whether a hardware or FIDO device is also registered",
+                ),
             })
-            .collect()
+        })
     }
 }

@@ -1,6 +1,6 @@
-use super::{declare_check, AccountView, Check, CheckMeta};
+use super::{declare_check, AccountView, Check, CheckMeta, Judgement};
 use crate::identity::Identity;
-use crate::report::{CheckResult, Status};
+use crate::report::CheckResult;
 
 declare_check! {
     /// ## What it checks
@@ -49,33 +49,21 @@ impl Check for ConsoleUserMfa {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let meta = &Self::META;
-        account
-            .users()
-            .map(|user| match (user.console_access, user.mfa.active) {
-                (None, _) => meta.result(
-                    user,
-                    Status::Unknown,
+        account.judge_users(&Self::META, |user| {
+            Some(match (user.console_access, user.mfa.active) {
+                (None, _) => Judgement::unknown(
                     "not in the credential report: console access and MFA cannot be decided",
                 ),
-                (Some(false), _) => meta.result(user, Status::NotApplicable, "no console password"),
-                (Some(true), Some(true)) => meta.result(
-                    user,
-                    Status::Pass,
-                    format!("MFA active ({})", user.mfa.describe_devices()),
-                ),
-                (Some(true), Some(false)) => meta.result(
-                    user,
-                    Status::Fail,
-                    format!(
-                        "console password enabled and no MFA device ({})",
-                        password_use(user)
-                    ),
-                ),
-                (Some(true), None) => {
-                    meta.result(user, Status::Unknown, "MFA status is not in the inputs")
+                (Some(false), _) => Judgement::not_applicable("no console password"),
+                (Some(true), Some(true)) => {
+                    Judgement::pass(format!("MFA active ({})", user.mfa.describe_devices()))
                 }
+                (Some(true), Some(false)) => Judgement::fail(format!(
+                    "console password enabled and no MFA device ({})",
+                    password_use(user)
+                )),
+                (Some(true), None) => Judgement::unknown("MFA status is not in the inputs"),
             })
-            .collect()
+        })
     }
 }

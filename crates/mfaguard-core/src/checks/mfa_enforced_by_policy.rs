@@ -1,7 +1,7 @@
-use super::{declare_check, AccountView, Check, CheckMeta};
+use super::{declare_check, AccountView, Check, CheckMeta, Judgement};
 use crate::enforcement::Verdict;
 use crate::identity::Tier;
-use crate::report::{CheckResult, Severity, Status};
+use crate::report::{CheckResult, Severity};
 
 declare_check! {
     /// ## What it checks
@@ -62,54 +62,37 @@ impl Check for MfaEnforcedByPolicy {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let meta = &Self::META;
-        account
-            .users()
-            .map(|user| {
-                if user.console_access == Some(false) {
-                    return meta.result(
-                        user,
-                        Status::NotApplicable,
-                        "no console password (machine user)",
-                    );
-                }
-                let reasons = user.enforcement_reasons.join("; ");
-                let Some(verdict) = user.enforcement else {
-                    return meta.result(
-                        user,
-                        Status::Unknown,
-                        format!(
-                            "its policies are not in the inputs: {}",
-                            user.privilege.reasons.join("; ")
-                        ),
-                    );
-                };
-                match verdict {
-                    Verdict::Enforced => meta.result(user, Status::Pass, reasons),
-                    Verdict::NoAccess => meta.result(user, Status::NotApplicable, reasons),
-                    Verdict::Unknown => meta.result(user, Status::Unknown, reasons),
-                    Verdict::NotEnforced => {
-                        let mut result =
-                            meta.result(user, Status::Fail, not_enforced_message(user, &reasons));
-                        if matches!(user.tier, Tier::Privileged | Tier::Breakglass) {
-                            result.severity = Severity::Critical;
-                        }
-                        result
-                    }
-                    Verdict::LockedOut => {
-                        let mut result = meta.result(
-                            user,
-                            Status::Fail,
-                            format!(
-                                "MFA is enforced but the user cannot enrol a device: {reasons}"
-                            ),
-                        );
-                        result.severity = Severity::Low;
-                        result
+        account.judge_users(&Self::META, |user| {
+            if user.console_access == Some(false) {
+                return Some(Judgement::not_applicable(
+                    "no console password (machine user)",
+                ));
+            }
+            let reasons = user.enforcement_reasons.join("; ");
+            let Some(verdict) = user.enforcement else {
+                return Some(Judgement::unknown(format!(
+                    "its policies are not in the inputs: {}",
+                    user.privilege.reasons.join("; ")
+                )));
+            };
+            Some(match verdict {
+                Verdict::Enforced => Judgement::pass(reasons),
+                Verdict::NoAccess => Judgement::not_applicable(reasons),
+                Verdict::Unknown => Judgement::unknown(reasons),
+                Verdict::NotEnforced => {
+                    let judgement = Judgement::fail(not_enforced_message(user, &reasons));
+                    if matches!(user.tier, Tier::Privileged | Tier::Breakglass) {
+                        judgement.at(Severity::Critical)
+                    } else {
+                        judgement
                     }
                 }
+                Verdict::LockedOut => Judgement::fail(format!(
+                    "MFA is enforced but the user cannot enrol a device: {reasons}"
+                ))
+                .at(Severity::Low),
             })
-            .collect()
+        })
     }
 }
 

@@ -131,6 +131,94 @@ impl AccountView<'_> {
             .iter()
             .filter(|identity| identity.kind == crate::identity::IdentityType::User)
     }
+
+    /// One result of `meta`'s check for each user `judge` judges (`None`:
+    /// the check does not look at that user): the scaffolding every
+    /// per-user check shares.
+    pub fn judge_users(
+        &self,
+        meta: &CheckMeta,
+        judge: impl Fn(&Identity) -> Option<Judgement>,
+    ) -> Vec<CheckResult> {
+        self.users()
+            .filter_map(|user| judge(user).map(|judgement| judgement.into_result(meta, user)))
+            .collect()
+    }
+
+    /// The result of `meta`'s check for root: none when the account has no
+    /// root identity, `unknown` ("`undecided` cannot be decided") when the
+    /// credential report has no root row, else `judge`'s.
+    pub fn judge_root(
+        &self,
+        meta: &CheckMeta,
+        undecided: &str,
+        judge: impl FnOnce(&Identity) -> Judgement,
+    ) -> Vec<CheckResult> {
+        let Some(root) = self.root() else {
+            return Vec::new();
+        };
+        let judgement = if self.snapshot.credential_report.root_row().is_none() {
+            Judgement::unknown(format!(
+                "the credential report has no <root_account> row: {undecided} cannot be decided"
+            ))
+        } else {
+            judge(root)
+        };
+        vec![judgement.into_result(meta, root)]
+    }
+}
+
+/// Whether root can sign in or call APIs at all: a password, an active
+/// access key or an active signing certificate.
+fn root_has_credentials(root: &Identity) -> bool {
+    root.console_access != Some(false)
+        || root.active_access_keys() > 0
+        || root.active_certificates > 0
+}
+
+/// What a per-identity check decided about one identity: its status, the
+/// message that explains it, and a severity when it differs from the
+/// check's default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub status: Status,
+    pub message: String,
+    pub severity: Option<Severity>,
+}
+
+impl Judgement {
+    pub fn new(status: Status, message: impl Into<String>) -> Judgement {
+        Judgement {
+            status,
+            message: message.into(),
+            severity: None,
+        }
+    }
+    pub fn pass(message: impl Into<String>) -> Judgement {
+        Judgement::new(Status::Pass, message)
+    }
+    pub fn fail(message: impl Into<String>) -> Judgement {
+        Judgement::new(Status::Fail, message)
+    }
+    pub fn unknown(message: impl Into<String>) -> Judgement {
+        Judgement::new(Status::Unknown, message)
+    }
+    pub fn not_applicable(message: impl Into<String>) -> Judgement {
+        Judgement::new(Status::NotApplicable, message)
+    }
+    /// The same judgement at `severity` instead of the check's default.
+    pub fn at(mut self, severity: Severity) -> Judgement {
+        self.severity = Some(severity);
+        self
+    }
+
+    fn into_result(self, meta: &CheckMeta, identity: &Identity) -> CheckResult {
+        let mut result = meta.result(identity, self.status, self.message);
+        if let Some(severity) = self.severity {
+            result.severity = severity;
+        }
+        result
+    }
 }
 
 /// A check. Account checks look at one account; global checks look at the

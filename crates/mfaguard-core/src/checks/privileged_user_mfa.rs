@@ -1,6 +1,6 @@
 use super::console_user_mfa::password_use;
-use super::{declare_check, AccountView, Check, CheckMeta};
-use crate::report::{CheckResult, Status};
+use super::{declare_check, AccountView, Check, CheckMeta, Judgement};
+use crate::report::CheckResult;
 
 declare_check! {
     /// ## What it checks
@@ -47,51 +47,33 @@ impl Check for PrivilegedUserMfa {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let meta = &Self::META;
-        account
-            .users()
-            .map(|user| {
-                let why = user.privilege.reasons.join("; ");
+        account.judge_users(&Self::META, |user| {
+            let why = user.privilege.reasons.join("; ");
+            Some(
                 match (
                     user.privilege.privileged,
                     user.console_access,
                     user.mfa.active,
                 ) {
-                    (Some(false), _, _) => {
-                        meta.result(user, Status::NotApplicable, "not privileged")
+                    (Some(false), _, _) => Judgement::not_applicable("not privileged"),
+                    (_, Some(false), _) => {
+                        Judgement::not_applicable("no console password (machine user)")
                     }
-                    (_, Some(false), _) => meta.result(
-                        user,
-                        Status::NotApplicable,
-                        "no console password (machine user)",
-                    ),
-                    (_, _, Some(true)) => meta.result(
-                        user,
-                        Status::Pass,
-                        format!("MFA active ({})", user.mfa.describe_devices()),
-                    ),
-                    (Some(true), Some(true), Some(false)) => meta.result(
-                        user,
-                        Status::Fail,
-                        format!(
-                            "privileged ({why}) with a console password and no MFA ({})",
-                            password_use(user)
-                        ),
-                    ),
-                    (None, Some(true), Some(false)) => meta.result(
-                        user,
-                        Status::Unknown,
-                        format!(
-                            "console user without MFA whose privilege cannot be decided: {why}"
-                        ),
-                    ),
-                    _ => meta.result(
-                        user,
-                        Status::Unknown,
+                    (_, _, Some(true)) => {
+                        Judgement::pass(format!("MFA active ({})", user.mfa.describe_devices()))
+                    }
+                    (Some(true), Some(true), Some(false)) => Judgement::fail(format!(
+                        "privileged ({why}) with a console password and no MFA ({})",
+                        password_use(user)
+                    )),
+                    (None, Some(true), Some(false)) => Judgement::unknown(format!(
+                        "console user without MFA whose privilege cannot be decided: {why}"
+                    )),
+                    _ => Judgement::unknown(
                         "not in the credential report: console access and MFA cannot be decided",
                     ),
-                }
-            })
-            .collect()
+                },
+            )
+        })
     }
 }

@@ -1,5 +1,5 @@
-use super::{declare_check, AccountView, Check, CheckMeta};
-use crate::report::{CheckResult, Status};
+use super::{declare_check, AccountView, Check, CheckMeta, Judgement};
+use crate::report::CheckResult;
 
 declare_check! {
     /// ## What it checks
@@ -35,42 +35,28 @@ impl Check for RootAccessKeys {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let meta = &Self::META;
-        let Some(root) = account.root() else {
-            return Vec::new();
-        };
-        if account.snapshot.credential_report.root_row().is_none() {
-            return vec![meta.result(
-                root,
-                Status::Unknown,
-                "the credential report has no <root_account> row: root access keys cannot be decided",
-            )];
-        }
-        let active: Vec<String> = root
-            .access_keys
-            .iter()
-            .filter(|key| key.active)
-            .map(|key| {
-                let used = key
-                    .last_used
-                    .map(|time| format!("last used {}", time.format("%Y-%m-%d")))
-                    .unwrap_or_else(|| "never used".to_string());
-                format!("key {} ({used})", key.slot)
-            })
-            .collect();
-        let result = if active.is_empty() {
-            meta.result(root, Status::Pass, "root has no active access key")
-        } else {
-            meta.result(
-                root,
-                Status::Fail,
-                format!(
+        account.judge_root(&Self::META, "root access keys", |root| {
+            let active: Vec<String> = root
+                .access_keys
+                .iter()
+                .filter(|key| key.active)
+                .map(|key| {
+                    let used = key
+                        .last_used
+                        .map(|time| format!("last used {}", time.format("%Y-%m-%d")))
+                        .unwrap_or_else(|| "never used".to_string());
+                    format!("key {} ({used})", key.slot)
+                })
+                .collect();
+            if active.is_empty() {
+                Judgement::pass("root has no active access key")
+            } else {
+                Judgement::fail(format!(
                     "root has {}: {}",
                     crate::words::count(active.len(), "active access key", "active access keys"),
                     active.join(", ")
-                ),
-            )
-        };
-        vec![result]
+                ))
+            }
+        })
     }
 }

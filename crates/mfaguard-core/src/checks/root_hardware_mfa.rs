@@ -1,6 +1,6 @@
-use super::{declare_check, AccountView, Check, CheckMeta};
+use super::{declare_check, root_has_credentials, AccountView, Check, CheckMeta, Judgement};
 use crate::identity::DeviceKind;
-use crate::report::{CheckResult, Status};
+use crate::report::CheckResult;
 
 declare_check! {
     /// ## What it checks
@@ -44,67 +44,41 @@ impl Check for RootHardwareMfa {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let meta = &Self::META;
-        let Some(root) = account.root() else {
-            return Vec::new();
-        };
-        if account.snapshot.credential_report.root_row().is_none() {
-            return vec![meta.result(
-                root,
-                Status::Unknown,
-                "the credential report has no <root_account> row: root MFA cannot be decided",
-            )];
-        }
-        if account.snapshot.virtual_mfa_devices.is_none() {
-            return vec![meta.result(
-                root,
-                Status::Unknown,
-                "virtual-mfa-devices.json missing: whether root's MFA is virtual cannot be decided",
-            )];
-        }
-        let has_credentials = root.console_access != Some(false)
-            || root.active_access_keys() > 0
-            || root.active_certificates > 0;
-        if !has_credentials {
-            return vec![meta.result(
-                root,
-                Status::NotApplicable,
-                "root has no password, access keys or certificates (root credentials removed)",
-            )];
-        }
-        let virtual_serials: Vec<&str> = root
-            .mfa
-            .devices
-            .iter()
-            .filter(|device| device.kind == DeviceKind::Virtual)
-            .map(|device| device.serial.as_str())
-            .collect();
-        let result = match (root.mfa.active, root.mfa.phishing_resistant()) {
-            (Some(false), _) => meta.result(root, Status::Fail, "root has no MFA device at all"),
-            (_, Some(true)) if !virtual_serials.is_empty() => meta.result(
-                root,
-                Status::Pass,
-                format!(
+        account.judge_root(&Self::META, "root MFA", |root| {
+            if account.snapshot.virtual_mfa_devices.is_none() {
+                return Judgement::unknown(
+                    "virtual-mfa-devices.json missing: whether root's MFA is virtual cannot be decided",
+                );
+            }
+            if !root_has_credentials(root) {
+                return Judgement::not_applicable(
+                    "root has no password, access keys or certificates (root credentials removed)",
+                );
+            }
+            let virtual_serials: Vec<&str> = root
+                .mfa
+                .devices
+                .iter()
+                .filter(|device| device.kind == DeviceKind::Virtual)
+                .map(|device| device.serial.as_str())
+                .collect();
+            match (root.mfa.active, root.mfa.phishing_resistant()) {
+                (Some(false), _) => Judgement::fail("root has no MFA device at all"),
+                (_, Some(true)) if !virtual_serials.is_empty() => Judgement::pass(format!(
                     "root has hardware MFA ({}); it also has the virtual device {}, which can be used instead: deactivate it",
                     root.mfa.describe_devices(),
                     virtual_serials.join(", ")
-                ),
-            ),
-            (_, Some(true)) => meta.result(
-                root,
-                Status::Pass,
-                format!("root MFA is hardware ({})", root.mfa.describe_devices()),
-            ),
-            _ if !virtual_serials.is_empty() => meta.result(
-                root,
-                Status::Fail,
-                format!(
+                )),
+                (_, Some(true)) => Judgement::pass(format!(
+                    "root MFA is hardware ({})",
+                    root.mfa.describe_devices()
+                )),
+                _ if !virtual_serials.is_empty() => Judgement::fail(format!(
                     "root's MFA is the virtual device {}; no hardware or FIDO device is listed for root",
                     virtual_serials.join(", ")
-                ),
-            ),
-            _ => meta.result(root, Status::Unknown, "root's MFA device kind is not in the inputs"),
-        };
-        vec![result]
+                )),
+                _ => Judgement::unknown("root's MFA device kind is not in the inputs"),
+            }
+        })
     }
 }

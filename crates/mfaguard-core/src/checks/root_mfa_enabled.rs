@@ -1,5 +1,5 @@
-use super::{declare_check, AccountView, Check, CheckMeta};
-use crate::report::{CheckResult, Status};
+use super::{declare_check, root_has_credentials, AccountView, Check, CheckMeta, Judgement};
+use crate::report::CheckResult;
 
 declare_check! {
     /// ## What it checks
@@ -38,38 +38,17 @@ impl Check for RootMfaEnabled {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
-        let meta = &Self::META;
-        let Some(root) = account.root() else {
-            return Vec::new();
-        };
-        if account.snapshot.credential_report.root_row().is_none() {
-            return vec![meta.result(
-                root,
-                Status::Unknown,
-                "the credential report has no <root_account> row: root MFA cannot be decided",
-            )];
-        }
-        let has_credentials = root.console_access != Some(false)
-            || root.active_access_keys() > 0
-            || root.active_certificates > 0;
-        let result = match root.mfa.active {
-            _ if !has_credentials => meta.result(
-                root,
-                Status::Pass,
+        account.judge_root(&Self::META, "root MFA", |root| match root.mfa.active {
+            _ if !root_has_credentials(root) => Judgement::pass(
                 "root has no password, access keys or certificates (root credentials removed)",
             ),
-            Some(true) => meta.result(
-                root,
-                Status::Pass,
-                format!("root MFA is enabled ({})", root.mfa.describe_devices()),
-            ),
-            Some(false) => meta.result(
-                root,
-                Status::Fail,
+            Some(true) => {
+                Judgement::pass(format!("root MFA is enabled ({})", root.mfa.describe_devices()))
+            }
+            Some(false) => Judgement::fail(
                 "root has a password and no MFA device: anyone with the password controls the account",
             ),
-            None => meta.result(root, Status::Unknown, "root MFA status is not in the inputs"),
-        };
-        vec![result]
+            None => Judgement::unknown("root MFA status is not in the inputs"),
+        })
     }
 }
