@@ -19,6 +19,7 @@ pub mod score;
 pub mod snapshot;
 pub mod trust;
 pub mod universe;
+pub mod validate;
 
 pub use analysis::analyze;
 pub use config::Config;

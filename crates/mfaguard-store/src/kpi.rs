@@ -642,9 +642,10 @@ pub fn review_due(exception: &ExceptionRecord, today: NaiveDate) -> bool {
     }
 }
 
-/// Whether an exception expires within the warning horizon (or has).
+/// Whether an exception that has not expired yet expires within the
+/// warning horizon. An expired one is reported as expired, not as this.
 pub fn expiring_soon(exception: &ExceptionRecord, today: NaiveDate) -> bool {
-    exception.expires <= today + Duration::days(EXPIRY_WARNING_DAYS)
+    !exception.is_expired(today) && exception.expires <= today + Duration::days(EXPIRY_WARNING_DAYS)
 }
 
 fn exceptions_kpi(latest: Option<&(i64, Vec<ExceptionRecord>)>, today: NaiveDate) -> ExceptionsKpi {

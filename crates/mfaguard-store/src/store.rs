@@ -76,7 +76,40 @@ impl Store {
                 });
             }
         }
-        Store::open(location)
+        let mut store = Store::open(location)?;
+        store.check_integrity()?;
+        Ok(store)
+    }
+
+    /// SQLite's structural check of the file, so that a damaged history is
+    /// refused when opened rather than read as fewer scans. PostgreSQL
+    /// guards its own storage.
+    fn check_integrity(&mut self) -> Result<()> {
+        if self.location.sqlite_path().is_none() {
+            return Ok(());
+        }
+        let rows = self
+            .db
+            .query("PRAGMA quick_check(1)", &[])
+            .map_err(|err| StoreError::Open {
+                location: self.location.display(),
+                message: format!("the file is damaged ({err})"),
+            })?;
+        let verdict = match rows.first() {
+            Some(row) => row.text(0)?,
+            None => "no answer from the integrity check".to_string(),
+        };
+        if verdict != "ok" {
+            let first = verdict.lines().find(|line| !line.starts_with("***"));
+            return Err(StoreError::Open {
+                location: self.location.display(),
+                message: format!(
+                    "the file is damaged (SQLite integrity check: {})",
+                    first.unwrap_or(&verdict)
+                ),
+            });
+        }
+        Ok(())
     }
 
     pub fn location(&self) -> &Location {

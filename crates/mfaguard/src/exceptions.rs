@@ -44,7 +44,11 @@ pub fn run(args: ExceptionsArgs) -> Result<u8> {
         (None, Err(err)) => return Err(err),
     };
     let exceptions: Vec<ExceptionRecord> = match &args.config {
-        Some(path) => ExceptionRecord::from_config(&Config::load(path)?),
+        Some(path) => {
+            let config = Config::load(path)?;
+            config.check_dates(today)?;
+            ExceptionRecord::from_config(&config)
+        }
         None => match store.as_mut().map(|s| s.latest_exceptions()).transpose()? {
             Some(Some((_, exceptions))) => exceptions,
             _ => bail!("no scan recorded: pass --config FILE"),
