@@ -285,3 +285,37 @@ fn a_damaged_history_is_named_in_one_line_and_exits_2() {
         assert!(err.starts_with("error: "), "{err}");
     }
 }
+
+#[test]
+fn the_stored_posture_counts_unknown_results_as_the_report_does() {
+    let dir = demo_copy();
+    std::fs::remove_file(dir.path().join("account-authorization-details.json")).unwrap();
+    let store = dir.path().join("history.sqlite");
+    let output = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(["scan", "--format", "json", "--now", NOW, "--from"])
+        .arg(dir.path())
+        .arg("--store")
+        .arg(&store)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["score"]["unknown_weight"].as_u64().unwrap() > 0);
+    let output = mfaguard(&[
+        "kpi",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let kpi: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(kpi["trend"][0]["posture"], report["score"]["posture"]);
+    assert_eq!(
+        kpi["trend"][0]["cis_v5"],
+        report["score"]["cis_v5"]["percent"]
+    );
+}
