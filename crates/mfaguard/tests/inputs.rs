@@ -276,6 +276,7 @@ fn a_damaged_history_is_named_in_one_line_and_exits_2() {
         vec!["history", "--show", "1"],
         vec!["diff"],
         vec!["kpi"],
+        vec!["exceptions"],
     ] {
         let mut args = command.clone();
         args.extend(["--store", store_str]);
