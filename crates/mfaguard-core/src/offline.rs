@@ -56,7 +56,8 @@ struct AccountSummaryFile {
 /// `get-account-authorization-details` as the AWS CLI writes it. The four
 /// lists are always present (empty when the account has none), so a file
 /// without them is the output of another command (`list-users`, say), not an
-/// empty account: reading it as one would turn every result unknown.
+/// empty account: reading it as one would turn every result unknown. The
+/// hint about the command is given only for a missing top-level list.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct AuthorizationDetailsFile {
@@ -76,7 +77,7 @@ pub fn read_authorization_details(path: &Path) -> Result<AuthorizationDetails, I
             path,
             pointer,
             message,
-        } if message.starts_with("missing field") => InputError::Invalid {
+        } if pointer == "/" && message.starts_with("missing field") => InputError::Invalid {
             path,
             pointer,
             message: format!(

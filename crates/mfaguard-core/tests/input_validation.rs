@@ -85,6 +85,24 @@ fn another_commands_output_is_not_read_as_an_empty_account() {
 }
 
 #[test]
+fn a_missing_member_of_an_entry_names_the_entry() {
+    let dir = demo_copy();
+    edit_json(&dir.path().join(DETAILS), |value| {
+        value["UserDetailList"][3]
+            .as_object_mut()
+            .unwrap()
+            .remove("UserName");
+    });
+    let err = read_error(dir.path());
+    assert!(
+        err.ends_with(&format!(
+            "{DETAILS}: at /UserDetailList/3: missing field `UserName`"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_missing_input_never_raises_the_posture_score() {
     let full = posture(&demo());
     for name in [
