@@ -125,6 +125,12 @@ fn account_summary(
             "credential report generation time unknown (the CSV does not carry it; export the JSON of get-credential-report): its age cannot be checked"
                 .to_string(),
         ),
+        // A report generated after the scan time means a wrong clock or a
+        // wrong --now: its age, and every date judged against it, is suspect.
+        Some(age) if age < 0.0 => warnings.push(format!(
+            "account {account_id}: the credential report was generated {:.1} hours after the time of this scan: the clock or --now is wrong, so the report's age cannot be judged",
+            -age
+        )),
         Some(age) if age > config.max_report_age_hours => warnings.push(format!(
             "account {account_id}: the credential report was generated {:.1} hours before this scan (more than {} hours): changes since then are not seen",
             age, config.max_report_age_hours

@@ -48,6 +48,8 @@ pub struct Exception {
     pub reviewed: Option<NaiveDate>,
     /// 1-based line of the `[[exceptions]]` entry in the config file.
     pub line: usize,
+    /// 1-based line of its `reviewed` key (the entry's line when absent).
+    pub reviewed_line: usize,
 }
 
 impl Exception {
@@ -92,7 +94,7 @@ struct RawBreakglass {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawScan {
-    max_report_age_hours: Option<f64>,
+    max_report_age_hours: Option<toml::Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -106,7 +108,7 @@ struct RawException {
     reason: String,
     expires: ConfigDate,
     #[serde(default)]
-    reviewed: Option<ConfigDate>,
+    reviewed: Option<toml::Spanned<ConfigDate>>,
 }
 
 /// A date written as `"2027-01-31"` or as a bare TOML date `2027-01-31`.
@@ -174,33 +176,66 @@ impl Config {
                     format!("unknown check `{check}` (see `mfaguard checks`)"),
                 ));
             }
+            let reviewed_line = raw
+                .reviewed
+                .as_ref()
+                .map_or(line, |date| line_of(text, date.span().start));
             exceptions.push(Exception {
                 check,
                 resource: raw.resource,
                 owner: raw.owner,
                 reason: raw.reason,
                 expires: raw.expires.0,
-                reviewed: raw.reviewed.map(|date| date.0),
+                reviewed: raw.reviewed.map(|date| date.into_inner().0),
                 line,
+                reviewed_line,
             });
         }
-        let max_report_age_hours = raw
-            .scan
-            .max_report_age_hours
-            .unwrap_or(DEFAULT_MAX_REPORT_AGE_HOURS);
-        if !(max_report_age_hours.is_finite() && max_report_age_hours > 0.0) {
-            return Err(InputError::Line {
-                path: path.display().to_string(),
-                line: 0,
-                message: "scan.max_report_age_hours must be a positive number".to_string(),
-            });
-        }
+        let max_report_age_hours = match raw.scan.max_report_age_hours {
+            None => DEFAULT_MAX_REPORT_AGE_HOURS,
+            Some(hours) => {
+                let line = line_of(text, hours.span().start);
+                let hours = hours.into_inner();
+                if !(hours.is_finite() && hours > 0.0) {
+                    return Err(InputError::line(
+                        path,
+                        line as u64,
+                        format!(
+                            "scan.max_report_age_hours is {hours}: it must be a positive number of hours, such as 4 or 0.5"
+                        ),
+                    ));
+                }
+                hours
+            }
+        };
         Ok(Config {
             breakglass_users: raw.breakglass.users,
             exceptions,
             max_report_age_hours,
             source: Some(path.display().to_string()),
         })
+    }
+}
+
+impl Config {
+    /// Checks what depends on the date of the scan: a `reviewed` date after
+    /// `today` is a typo that would keep the exception from ever coming due
+    /// for review.
+    pub fn check_dates(&self, today: NaiveDate) -> Result<(), InputError> {
+        let path = Path::new(self.source.as_deref().unwrap_or("configuration"));
+        for exception in &self.exceptions {
+            if let Some(reviewed) = exception.reviewed.filter(|reviewed| *reviewed > today) {
+                return Err(InputError::line(
+                    path,
+                    exception.reviewed_line as u64,
+                    format!(
+                        "{}: `reviewed` is {reviewed}, after the date of the scan ({today}): a review date cannot be in the future",
+                        exception.label()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -288,6 +323,25 @@ reviewed = 2026-10-01
             err,
             "mfaguard.toml: line 6: unknown check `iam.console_mfa` (see `mfaguard checks`)"
         );
+    }
+
+    #[test]
+    fn a_bad_report_age_names_its_line() {
+        let text = format!("{GOOD}\n[scan]\nmax_report_age_hours = -5\n");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("mfaguard.toml: line 14: "), "{err}");
+        assert!(err.contains("must be a positive number"), "{err}");
+    }
+
+    #[test]
+    fn a_review_date_in_the_future_is_refused() {
+        let config = parse(GOOD).unwrap();
+        let before_review = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        let err = config.check_dates(before_review).unwrap_err().to_string();
+        assert!(err.starts_with("mfaguard.toml: line 11: "), "{err}");
+        assert!(err.contains("cannot be in the future"), "{err}");
+        let after_review = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        assert!(config.check_dates(after_review).is_ok());
     }
 
     #[test]

@@ -257,9 +257,11 @@ impl CredentialReport {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(compact.as_bytes())
             .map_err(|err| InputError::invalid(path, "/Content", format!("not base64: {err}")))?;
-        let csv_text = String::from_utf8(bytes).map_err(|_| {
-            InputError::invalid(path, "/Content", "decoded content is not UTF-8 text")
-        })?;
+        let csv_text = String::from_utf8(bytes)
+            .map(crate::error::strip_bom)
+            .map_err(|_| {
+                InputError::invalid(path, "/Content", "decoded content is not UTF-8 text")
+            })?;
         let decoded_path = format!("{} (decoded /Content)", path.display());
         Ok(CredentialReport {
             generated_time: output.generated_time,
@@ -328,6 +330,22 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<CredentialReportRow>, In
                 line,
                 format!("column `arn`: `{arn}` is not an ARN"),
             ));
+        }
+        // IAM's own limits: a longer value was not exported from IAM.
+        for (column, value, max) in [
+            ("user", &user, crate::validate::MAX_USER_NAME),
+            ("arn", &arn, crate::validate::MAX_ARN),
+        ] {
+            let length = value.chars().count();
+            if length > max {
+                return Err(InputError::line(
+                    path,
+                    line,
+                    format!(
+                        "column `{column}` is {length} characters long; IAM allows at most {max}"
+                    ),
+                ));
+            }
         }
         if let Some(first) = seen.insert(user.clone(), line) {
             return Err(InputError::line(

@@ -54,19 +54,80 @@ impl InputError {
     }
 }
 
-/// Reads a whole UTF-8 text file.
+/// The UTF-8 byte order mark that Windows tools write at the start of text.
+const UTF8_BOM: char = '\u{feff}';
+
+/// Reads a whole UTF-8 text file, without the byte order mark some Windows
+/// exports start with. Anything but a regular file (a directory, a FIFO, a
+/// symbolic link that leads nowhere) is refused with what it is.
 pub fn read_text(path: &Path) -> Result<String, InputError> {
+    if let Some(kind) = not_a_file(path) {
+        return Err(InputError::Io {
+            path: path.display().to_string(),
+            message: kind,
+        });
+    }
     let bytes = std::fs::read(path).map_err(|err| InputError::Io {
         path: path.display().to_string(),
         message: err.to_string(),
     })?;
-    String::from_utf8(bytes).map_err(|err| InputError::Io {
+    let text = String::from_utf8(bytes).map_err(|err| InputError::Io {
         path: path.display().to_string(),
         message: format!(
             "not UTF-8 text (invalid byte at offset {})",
             err.utf8_error().valid_up_to()
         ),
-    })
+    })?;
+    Ok(strip_bom(text))
+}
+
+/// Removes a leading UTF-8 byte order mark.
+pub fn strip_bom(text: String) -> String {
+    match text.strip_prefix(UTF8_BOM) {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// Whether something is at `path`, and whether it is a file that can be
+/// read: `Ok(false)` when nothing is there, `Ok(true)` for a regular file
+/// (directly or through symbolic links), and an error saying what the path
+/// is otherwise. Optional inputs use it so that a directory or a broken link
+/// where a file should be is an error, not a file reported as missing.
+pub fn file_present(path: &Path) -> Result<bool, InputError> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(false);
+    }
+    match not_a_file(path) {
+        None => Ok(true),
+        Some(kind) => Err(InputError::Io {
+            path: path.display().to_string(),
+            message: kind,
+        }),
+    }
+}
+
+/// What `path` is when it is not a readable regular file; `None` when it is
+/// one (or does not exist: reading it then reports that).
+fn not_a_file(path: &Path) -> Option<String> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => None,
+        Ok(meta) if meta.is_dir() => Some("is a directory, not a file".to_string()),
+        Ok(_) => Some(
+            "is not a regular file (a FIFO, socket or device): give the exported file itself"
+                .to_string(),
+        ),
+        Err(err) if link.file_type().is_symlink() => {
+            let target = std::fs::read_link(path)
+                .map(|target| format!(" to {}", target.display()))
+                .unwrap_or_default();
+            Some(format!(
+                "is a symbolic link{target} that cannot be followed ({err})"
+            ))
+        }
+        Err(err) => Some(err.to_string()),
+    }
 }
 
 /// Parses JSON into `T`, reporting syntax errors by line and column and shape
@@ -176,6 +237,23 @@ mod tests {
             err.to_string(),
             "x.json: line 2, column 12: unexpected end of file (truncated JSON?)"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bom.json");
+        std::fs::write(&path, "\u{feff}{\"items\": []}").unwrap();
+        let doc: Doc = parse_json(&path, &read_text(&path).unwrap()).unwrap();
+        assert!(doc.items.is_empty());
+    }
+
+    #[test]
+    fn a_directory_is_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = file_present(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("is a directory, not a file"), "{err}");
+        assert!(!file_present(&dir.path().join("absent")).unwrap());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod simulation;
 pub mod snapshot;
 pub mod trust;
 pub mod universe;
+pub mod validate;
 pub mod words;
 
 pub use analysis::analyze;

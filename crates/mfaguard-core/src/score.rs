@@ -22,12 +22,17 @@ pub fn weight(severity: Severity) -> u32 {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Score {
     /// 100 × weight of passing and excepted results ÷ weight of passing,
-    /// excepted and failing ones. `None` when nothing was decided. Unknown
-    /// and not-applicable results are left out and counted in
-    /// `unknown_results`.
+    /// excepted, failing and unknown results. An undecided result counts as
+    /// not passing: a missing or unreadable input can lower the score, never
+    /// raise it. `None` when no result carries weight.
     pub posture: Option<f64>,
+    /// Share of the weight that was decided (passing, excepted or failing),
+    /// 0–100: how much of `posture` rests on what the inputs showed.
+    pub decided: Option<f64>,
     pub passed_weight: u32,
     pub failed_weight: u32,
+    /// Weight of the unknown results, counted in `posture` as not passing.
+    pub unknown_weight: u32,
     pub unknown_results: usize,
     pub cis_v3: CisScore,
     pub cis_v5: CisScore,
@@ -41,7 +46,8 @@ pub struct CisScore {
     pub passed: usize,
     pub failed: usize,
     pub unknown: usize,
-    /// Passed over passed plus failed, 0–100.
+    /// Passed over all recommendations with a result (passed, failed and
+    /// unknown), 0–100: an undecided recommendation is not compliance.
     pub percent: Option<f64>,
     pub recommendations: BTreeMap<String, Status>,
 }
@@ -53,12 +59,18 @@ pub fn compute(results: &[CheckResult]) -> Score {
         match result.status {
             Status::Pass | Status::Excepted => score.passed_weight += weight,
             Status::Fail => score.failed_weight += weight,
-            Status::Unknown => score.unknown_results += 1,
+            Status::Unknown => {
+                score.unknown_weight += weight;
+                score.unknown_results += 1;
+            }
             Status::NotApplicable => {}
         }
     }
-    let total = score.passed_weight + score.failed_weight;
-    score.posture = (total > 0).then(|| round1(100.0 * score.passed_weight as f64 / total as f64));
+    let decided = score.passed_weight + score.failed_weight;
+    let total = decided + score.unknown_weight;
+    let percent = |part: u32| round1(100.0 * part as f64 / total as f64);
+    score.posture = (total > 0).then(|| percent(score.passed_weight));
+    score.decided = (total > 0).then(|| percent(decided));
     score.cis_v3 = cis(results, |refs| refs.cis_v3);
     score.cis_v5 = cis(results, |refs| refs.cis_v5);
     score
@@ -107,7 +119,43 @@ fn cis(
         }
         score.recommendations.insert(id, status);
     }
-    let decided = score.passed + score.failed;
-    score.percent = (decided > 0).then(|| round1(100.0 * score.passed as f64 / decided as f64));
+    let judged = score.passed + score.failed + score.unknown;
+    score.percent = (judged > 0).then(|| round1(100.0 * score.passed as f64 / judged as f64));
     score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::CheckResult;
+
+    fn result(status: Status, severity: Severity) -> CheckResult {
+        CheckResult {
+            check_id: "iam.console_user_mfa",
+            status,
+            severity,
+            account_id: "111122223333".to_string(),
+            resource_arn: String::new(),
+            resource_name: String::new(),
+            message: String::new(),
+            exception: None,
+        }
+    }
+
+    #[test]
+    fn unknown_results_count_as_not_passing() {
+        let decided = [
+            result(Status::Pass, Severity::High),
+            result(Status::Fail, Severity::High),
+        ];
+        let mut with_unknown = decided.to_vec();
+        with_unknown.push(result(Status::Unknown, Severity::Critical));
+        let full = compute(&decided);
+        let partial = compute(&with_unknown);
+        assert_eq!(full.posture, Some(50.0));
+        assert_eq!(full.decided, Some(100.0));
+        assert_eq!(partial.posture, Some(25.0));
+        assert_eq!(partial.decided, Some(50.0));
+        assert_eq!(partial.unknown_weight, 10);
+    }
 }

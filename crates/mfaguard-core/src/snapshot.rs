@@ -357,7 +357,69 @@ impl Snapshot {
                 ),
             ));
         }
+        if let Some(details) = &snapshot.authorization_details {
+            crate::validate::authorization_details(path, "/authorization_details", details)?;
+        }
+        if let Some(devices) = &snapshot.virtual_mfa_devices {
+            crate::validate::virtual_mfa_devices(path, "/virtual_mfa_devices", devices)?;
+        }
+        if let Some(devices) = &snapshot.mfa_devices {
+            crate::validate::mfa_devices(path, "/mfa_devices", devices)?;
+        }
+        for (i, row) in snapshot.credential_report.rows.iter().enumerate() {
+            let at = format!("/credential_report/rows/{i}");
+            crate::validate::check_length(
+                path,
+                &format!("{at}/user"),
+                "user",
+                &row.user,
+                crate::validate::MAX_USER_NAME,
+                true,
+            )?;
+            crate::validate::check_length(
+                path,
+                &format!("{at}/arn"),
+                "arn",
+                &row.arn,
+                crate::validate::MAX_ARN,
+                true,
+            )?;
+        }
         Ok(snapshot)
+    }
+
+    /// Reads several snapshots for one analysis. Each account may be given
+    /// once: the same account twice would count every result twice.
+    pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<Snapshot>, InputError> {
+        let mut snapshots: Vec<Snapshot> = Vec::with_capacity(paths.len());
+        let mut accounts: BTreeMap<String, &Path> = BTreeMap::new();
+        let mut files: BTreeMap<std::path::PathBuf, &Path> = BTreeMap::new();
+        for path in paths {
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if let Some(first) = files.insert(canonical, path) {
+                return Err(InputError::Missing {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "given twice (also as {}): give each snapshot once",
+                        first.display()
+                    ),
+                });
+            }
+            let snapshot = Snapshot::load(path)?;
+            if let Some(account) = &snapshot.account_id {
+                if let Some(first) = accounts.insert(account.clone(), path) {
+                    return Err(InputError::Missing {
+                        path: path.display().to_string(),
+                        message: format!(
+                            "account {account} is also in {}: give each account once",
+                            first.display()
+                        ),
+                    });
+                }
+            }
+            snapshots.push(snapshot);
+        }
+        Ok(snapshots)
     }
 
     /// Writes the snapshot as pretty JSON.

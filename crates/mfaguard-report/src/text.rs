@@ -71,6 +71,11 @@ pub fn render_text(report: &Report, color: Color) -> String {
             account.credential_report_generated_at,
             account.credential_report_age_hours,
         ) {
+            (Some(time), Some(age)) if age < 0.0 => format!(
+                "credential report generated {} ({:.1} h after the scan time)",
+                time.format("%Y-%m-%d %H:%M UTC"),
+                -age
+            ),
             (Some(time), Some(age)) => format!(
                 "credential report generated {} ({age:.1} h before the scan)",
                 time.format("%Y-%m-%d %H:%M UTC")

@@ -6,10 +6,11 @@ pub enum StoreError {
     /// The store could not be opened or created.
     #[error("cannot open the store {location}: {message}")]
     Open { location: String, message: String },
+    /// The driver's message only: its error chain repeats the same text.
     #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("PostgreSQL: {0}")]
-    Postgres(#[from] postgres::Error),
+    Postgres(postgres::Error),
     /// The store was migrated by a newer mfaguard.
     #[error(
         "the store's schema is at version {found}, newer than this mfaguard knows ({known}): upgrade mfaguard"
@@ -28,4 +29,31 @@ pub enum StoreError {
     Aborted(String),
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite(err)
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(err: postgres::Error) -> StoreError {
+        StoreError::Postgres(err)
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_driver_error_is_said_once() {
+        let err = StoreError::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(11),
+            Some("database disk image is malformed".to_string()),
+        ));
+        assert!(std::error::Error::source(&err).is_none());
+        assert_eq!(err.to_string(), "SQLite: database disk image is malformed");
+    }
+}

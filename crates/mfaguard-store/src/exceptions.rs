@@ -30,6 +30,7 @@ pub struct ExceptionStatus {
     pub days_to_expiry: i64,
     /// Days since the last review; `None` when never reviewed.
     pub days_since_review: Option<i64>,
+    /// Not expired yet, and expires within 30 days.
     pub expiring_within_30_days: bool,
     pub review_due: bool,
     /// Expiring within 30 days (or expired), or due for review.
@@ -81,7 +82,7 @@ pub fn statuses(
                 days_since_review: exception.reviewed.map(|d| (today - d).num_days()),
                 expiring_within_30_days: expiring,
                 review_due: review,
-                due: expiring || review,
+                due: exception.is_expired(today) || expiring || review,
                 suppresses: matching("excepted"),
                 still_failing: matching("fail"),
             }
@@ -112,5 +113,36 @@ impl Store {
             Some(scan) => Ok(Some((scan.id, self.exceptions(scan.id)?))),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exception(expires: NaiveDate) -> ExceptionRecord {
+        ExceptionRecord {
+            check_id: "iam.console_user_mfa".to_string(),
+            resource: "arn:aws:iam::111122223333:user/x".to_string(),
+            owner: "owner@example.com".to_string(),
+            reason: "migration".to_string(),
+            expires,
+            reviewed: NaiveDate::from_ymd_opt(2026, 11, 1),
+            config_line: 1,
+        }
+    }
+
+    #[test]
+    fn an_expired_exception_is_not_also_expiring() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let expired = exception(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        let soon = exception(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        let states = statuses(&[expired, soon], &[], today);
+        assert_eq!(states[0].state, "expired");
+        assert!(!states[0].expiring_within_30_days);
+        assert!(states[0].due);
+        assert_eq!(states[1].state, "valid");
+        assert!(states[1].expiring_within_30_days);
+        assert!(states[1].due);
     }
 }

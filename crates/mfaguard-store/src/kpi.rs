@@ -351,7 +351,7 @@ fn trend(rows: &[StoredAccount], since: Option<DateTime<Utc>>) -> Vec<TrendPoint
         }
         let mut coverage = ConsoleCoverage::default();
         let mut counts = Counts::default();
-        let (mut passed, mut failed) = (0u64, 0u64);
+        let (mut passed, mut failed, mut unknown) = (0u64, 0u64, 0u64);
         let mut cis_v3: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut cis_v5: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for row in latest.values() {
@@ -359,6 +359,7 @@ fn trend(rows: &[StoredAccount], since: Option<DateTime<Utc>>) -> Vec<TrendPoint
             counts.add(&row.record.counts);
             passed += row.record.passed_weight;
             failed += row.record.failed_weight;
+            unknown += row.record.unknown_weight;
             for (id, status) in &row.record.cis_v3 {
                 cis_v3.entry(id.clone()).or_default().push(status.clone());
             }
@@ -366,7 +367,8 @@ fn trend(rows: &[StoredAccount], since: Option<DateTime<Utc>>) -> Vec<TrendPoint
                 cis_v5.entry(id.clone()).or_default().push(status.clone());
             }
         }
-        let total = passed + failed;
+        // Unknown weighs as not passing, as in the report's posture.
+        let total = passed + failed + unknown;
         points.push(TrendPoint {
             scan_id,
             scanned_at,
@@ -642,9 +644,10 @@ pub fn review_due(exception: &ExceptionRecord, today: NaiveDate) -> bool {
     }
 }
 
-/// Whether an exception expires within the warning horizon (or has).
+/// Whether an exception that has not expired yet expires within the
+/// warning horizon. An expired one is reported as expired, not as this.
 pub fn expiring_soon(exception: &ExceptionRecord, today: NaiveDate) -> bool {
-    exception.expires <= today + Duration::days(EXPIRY_WARNING_DAYS)
+    !exception.is_expired(today) && exception.expires <= today + Duration::days(EXPIRY_WARNING_DAYS)
 }
 
 fn exceptions_kpi(latest: Option<&(i64, Vec<ExceptionRecord>)>, today: NaiveDate) -> ExceptionsKpi {

@@ -129,6 +129,9 @@ pub struct AccountRecord {
     pub posture: Option<f64>,
     pub passed_weight: u64,
     pub failed_weight: u64,
+    /// Weight of the unknown results, counted in the posture as not
+    /// passing; 0 for scans recorded before it was stored.
+    pub unknown_weight: u64,
     /// CIS recommendation → `pass`, `fail`, `unknown` or `not_applicable`.
     pub cis_v3: BTreeMap<String, String>,
     pub cis_v5: BTreeMap<String, String>,
@@ -387,6 +390,7 @@ impl ScanRecord {
                 posture: score.posture,
                 passed_weight: u64::from(score.passed_weight),
                 failed_weight: u64::from(score.failed_weight),
+                unknown_weight: u64::from(score.unknown_weight),
                 cis_v3: cis(&score.cis_v3.recommendations),
                 cis_v5: cis(&score.cis_v5.recommendations),
                 counts: Counts::of(results.iter().map(|r| status_str(r.status))),
@@ -422,6 +426,7 @@ impl ScanRecord {
                 posture: None,
                 passed_weight: 0,
                 failed_weight: 0,
+                unknown_weight: 0,
                 cis_v3: BTreeMap::new(),
                 cis_v5: BTreeMap::new(),
                 counts: Counts::default(),

@@ -142,6 +142,13 @@ ALTER TABLE scan_identities ADD COLUMN enforcement TEXT;
 ALTER TABLE scan_identities ADD COLUMN allowed_without_mfa BIGINT;
 "#,
     },
+    Migration {
+        version: 4,
+        name: "weight of unknown results",
+        sql: r#"
+ALTER TABLE scan_accounts ADD COLUMN unknown_weight BIGINT;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

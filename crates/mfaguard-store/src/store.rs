@@ -76,7 +76,40 @@ impl Store {
                 });
             }
         }
-        Store::open(location)
+        let mut store = Store::open(location)?;
+        store.check_integrity()?;
+        Ok(store)
+    }
+
+    /// SQLite's structural check of the file, so that a damaged history is
+    /// refused when opened rather than read as fewer scans. PostgreSQL
+    /// guards its own storage.
+    fn check_integrity(&mut self) -> Result<()> {
+        if self.location.sqlite_path().is_none() {
+            return Ok(());
+        }
+        let rows = self
+            .db
+            .query("PRAGMA quick_check(1)", &[])
+            .map_err(|err| StoreError::Open {
+                location: self.location.display(),
+                message: format!("the file is damaged ({err})"),
+            })?;
+        let verdict = match rows.first() {
+            Some(row) => row.text(0)?,
+            None => "no answer from the integrity check".to_string(),
+        };
+        if verdict != "ok" {
+            let first = verdict.lines().find(|line| !line.starts_with("***"));
+            return Err(StoreError::Open {
+                location: self.location.display(),
+                message: format!(
+                    "the file is damaged (SQLite integrity check: {})",
+                    first.unwrap_or(&verdict)
+                ),
+            });
+        }
+        Ok(())
     }
 
     pub fn location(&self) -> &Location {
@@ -194,7 +227,8 @@ impl Store {
         let mut sql = String::from(
             "SELECT scan_id, scanned_at, account_id, status, error, source, location, collected_at,
                     credential_report_generated_at, posture, passed_weight, failed_weight, cis_v3, cis_v5,
-                    fail_count, excepted_count, unknown_count, pass_count, not_applicable_count, coverage
+                    fail_count, excepted_count, unknown_count, pass_count, not_applicable_count, coverage,
+                    unknown_weight
              FROM scan_accounts",
         );
         let mut params = Vec::new();
@@ -403,10 +437,13 @@ fn scan_summary(row: &Row) -> Result<ScanSummary> {
 
 /// Percent of passing CIS recommendations in a recommendation map.
 pub(crate) fn cis_percent(recommendations: &BTreeMap<String, String>) -> Option<f64> {
+    // As in the report: an undecided recommendation is not compliance.
     let passed = recommendations.values().filter(|s| *s == "pass").count();
-    let failed = recommendations.values().filter(|s| *s == "fail").count();
-    let decided = passed + failed;
-    (decided > 0).then(|| time::round1(100.0 * passed as f64 / decided as f64))
+    let judged = recommendations
+        .values()
+        .filter(|s| matches!(s.as_str(), "pass" | "fail" | "unknown"))
+        .count();
+    (judged > 0).then(|| time::round1(100.0 * passed as f64 / judged as f64))
 }
 
 fn json_of<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
@@ -433,6 +470,10 @@ fn stored_account(row: &Row) -> Result<StoredAccount> {
             posture: row.opt_float(9)?,
             passed_weight: u64::try_from(row.int(10)?).unwrap_or(0),
             failed_weight: u64::try_from(row.int(11)?).unwrap_or(0),
+            unknown_weight: row
+                .opt_int(20)?
+                .and_then(|weight| u64::try_from(weight).ok())
+                .unwrap_or(0),
             cis_v3: json_of(&row.text(12)?, "cis_v3")?,
             cis_v5: json_of(&row.text(13)?, "cis_v5")?,
             counts: Counts {
@@ -560,6 +601,7 @@ fn insert_scan(
                 a.counts.pass.into(),
                 a.counts.not_applicable.into(),
                 to_json(&a.coverage).into(),
+                i64::try_from(a.unknown_weight).unwrap_or(i64::MAX).into(),
             ]
         })
         .collect();
@@ -588,6 +630,7 @@ fn insert_scan(
             "pass_count",
             "not_applicable_count",
             "coverage",
+            "unknown_weight",
         ],
         accounts,
         &mut step,

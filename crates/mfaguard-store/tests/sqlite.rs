@@ -149,7 +149,8 @@ fn sqlite_upgrade_from_version_2_keeps_old_rows_without_verdicts() {
     db.execute_batch(
         "ALTER TABLE scan_identities DROP COLUMN enforcement;
          ALTER TABLE scan_identities DROP COLUMN allowed_without_mfa;
-         DELETE FROM schema_migrations WHERE version = 3;",
+         ALTER TABLE scan_accounts DROP COLUMN unknown_weight;
+         DELETE FROM schema_migrations WHERE version >= 3;",
     )
     .unwrap();
     drop(db);
@@ -169,4 +170,9 @@ fn sqlite_upgrade_from_version_2_keeps_old_rows_without_verdicts() {
     assert_eq!(ops.enforcement.as_deref(), Some("enforced"));
     let diff = store.diff(first, second, None).unwrap();
     assert!(diff.enforcement_changed.is_empty());
+    // Accounts recorded before the weight of unknown results was stored
+    // read back with none.
+    let rows = store.account_rows(None).unwrap();
+    assert!(rows.iter().any(|row| row.scan_id == first));
+    assert!(rows.iter().all(|row| row.record.unknown_weight == 0));
 }

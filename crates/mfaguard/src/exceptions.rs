@@ -43,15 +43,29 @@ pub fn run(args: ExceptionsArgs) -> Result<u8> {
         }
         (None, Err(err)) => return Err(err),
     };
+    let location = store
+        .as_ref()
+        .map(|store| store.location().display())
+        .unwrap_or_default();
+    let named = crate::store_args::in_store(&location);
     let exceptions: Vec<ExceptionRecord> = match &args.config {
-        Some(path) => ExceptionRecord::from_config(&Config::load(path)?),
-        None => match store.as_mut().map(|s| s.latest_exceptions()).transpose()? {
+        Some(path) => {
+            let config = Config::load(path)?;
+            config.check_dates(today)?;
+            ExceptionRecord::from_config(&config)
+        }
+        None => match store
+            .as_mut()
+            .map(|s| s.latest_exceptions())
+            .transpose()
+            .map_err(&named)?
+        {
             Some(Some((_, exceptions))) => exceptions,
             _ => bail!("no scan recorded: pass --config FILE"),
         },
     };
     let latest = match store.as_mut() {
-        Some(store) => store.latest_results()?,
+        Some(store) => store.latest_results().map_err(&named)?,
         None => Vec::new(),
     };
     let mut list = statuses(&exceptions, &latest, today);

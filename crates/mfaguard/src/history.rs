@@ -8,7 +8,7 @@ use mfaguard_store::diff::{ChangedResult, Diff};
 use mfaguard_store::{ScanFilter, ScanSummary};
 
 use crate::output::{write_stdout, Format};
-use crate::store_args::{parse_since, ReadStoreArgs};
+use crate::store_args::{in_store, parse_since, ReadStoreArgs};
 
 #[derive(clap::Args)]
 pub struct HistoryArgs {
@@ -47,17 +47,22 @@ pub struct DiffArgs {
 
 pub fn history(args: HistoryArgs) -> Result<u8> {
     let mut store = args.store.open()?;
+    let location = store.location().display();
+    let named = in_store(&location);
     if let Some(id) = args.show {
-        let mut json = store.report_json(id)?;
+        let mut json = store.report_json(id).map_err(&named)?;
         json.push('\n');
         write_stdout(&json)?;
         return Ok(0);
     }
-    let scans = store.scans(&ScanFilter {
-        account: args.account.clone(),
-        since: args.since.as_deref().map(parse_since).transpose()?,
-        limit: args.limit,
-    })?;
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let scans = store
+        .scans(&ScanFilter {
+            account: args.account.clone(),
+            since,
+            limit: args.limit,
+        })
+        .map_err(&named)?;
     let text = match args.format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(&scans)?;
@@ -111,9 +116,11 @@ fn history_text(scans: &[ScanSummary]) -> String {
 
 pub fn diff(args: DiffArgs) -> Result<u8> {
     let mut store = args.store.open()?;
+    let location = store.location().display();
+    let named = in_store(&location);
     let account = args.account.as_deref();
     let (from, to) = match args.scans.as_slice() {
-        [] => match store.last_two_scans(account)? {
+        [] => match store.last_two_scans(account).map_err(&named)? {
             Some(pair) => pair,
             None => bail!(
                 "fewer than two scans recorded{}: nothing to compare",
@@ -128,7 +135,8 @@ pub fn diff(args: DiffArgs) -> Result<u8> {
                     account: args.account.clone(),
                     since: None,
                     limit: Some(1),
-                })?
+                })
+                .map_err(&named)?
                 .last()
                 .map(|scan| scan.id);
             match latest {
@@ -138,7 +146,7 @@ pub fn diff(args: DiffArgs) -> Result<u8> {
         }
         [from, to, ..] => (*from, *to),
     };
-    let diff = store.diff(from, to, account)?;
+    let diff = store.diff(from, to, account).map_err(&named)?;
     let text = match args.format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(&diff)?;

@@ -8,7 +8,7 @@ use mfaguard_store::kpi::{CoverageFigure, Stats};
 use mfaguard_store::{KpiOptions, KpiReport};
 
 use crate::output::{write_stdout, Format};
-use crate::store_args::{parse_since, ReadStoreArgs};
+use crate::store_args::{in_store, parse_since, ReadStoreArgs};
 
 #[derive(clap::Args)]
 pub struct KpiArgs {
@@ -32,13 +32,17 @@ pub struct KpiArgs {
 
 pub fn run(args: KpiArgs) -> Result<u8> {
     let now = crate::scan::parse_now(args.now.as_deref())?;
+    let since = args.since.as_deref().map(parse_since).transpose()?;
     let mut store = args.store.open()?;
-    let kpis = store.kpis(&KpiOptions {
-        account: args.account.clone(),
-        check: args.check.clone(),
-        since: args.since.as_deref().map(parse_since).transpose()?,
-        now,
-    })?;
+    let location = store.location().display();
+    let kpis = store
+        .kpis(&KpiOptions {
+            account: args.account.clone(),
+            check: args.check.clone(),
+            since,
+            now,
+        })
+        .map_err(in_store(&location))?;
     let text = match args.format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(&kpis)?;

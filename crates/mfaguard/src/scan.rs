@@ -19,11 +19,11 @@ pub struct ScanArgs {
     /// account-authorization-details.json, virtual-mfa-devices.json,
     /// account-summary.json, optional mfa-devices.json). Without --from or
     /// --snapshot, the scan is live (AWS API, standard credential chain).
-    #[arg(long, value_name = "DIR", conflicts_with = "snapshot")]
+    #[arg(long, value_name = "DIR", conflicts_with = "snapshot", conflicts_with_all = LIVE_ONLY)]
     from: Option<PathBuf>,
     /// Snapshots saved earlier with --save-snapshot or `mfaguard collect`
-    /// (repeat for several accounts).
-    #[arg(long, value_name = "FILE")]
+    /// (repeat for several accounts; each account once).
+    #[arg(long, value_name = "FILE", conflicts_with_all = LIVE_ONLY)]
     snapshot: Vec<PathBuf>,
     /// Save the collected snapshot as JSON, for later offline analysis.
     #[arg(long, value_name = "FILE")]
@@ -41,7 +41,7 @@ pub struct ScanArgs {
     fail_on: FailOn,
     /// Warn when the credential report is older than this (overrides the
     /// config's scan.max_report_age_hours; default 4).
-    #[arg(long, value_name = "HOURS")]
+    #[arg(long, value_name = "HOURS", allow_negative_numbers = true, value_parser = parse_hours)]
     max_report_age: Option<f64>,
     /// Evaluate as of this time (RFC 3339) instead of now: report age and
     /// exception expiry are judged against it. For reproducible reports.
@@ -79,6 +79,30 @@ impl FailOn {
     }
 }
 
+/// Options of a live collection, which an offline scan (--from, --snapshot)
+/// cannot honour: giving both is an error rather than a silently ignored
+/// option.
+pub const LIVE_ONLY: [&str; 8] = [
+    "profile",
+    "region",
+    "org",
+    "role",
+    "accounts",
+    "concurrency",
+    "max_attempts",
+    "report_timeout",
+];
+
+/// `--max-report-age`: a positive number of hours.
+pub fn parse_hours(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(hours) if hours.is_finite() && hours > 0.0 => Ok(hours),
+        _ => Err(format!(
+            "`{text}` is not allowed: give a positive number of hours, such as 4 or 0.5"
+        )),
+    }
+}
+
 pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>> {
     match now {
         None => Ok(Utc::now()),
@@ -91,12 +115,17 @@ pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>> {
 }
 
 /// The configuration file (or the defaults), with `--max-report-age`
-/// applied.
-pub fn load_config(path: Option<&Path>, max_report_age: Option<f64>) -> Result<Config> {
+/// applied, checked against the date of the scan.
+pub fn load_config(
+    path: Option<&Path>,
+    max_report_age: Option<f64>,
+    now: DateTime<Utc>,
+) -> Result<Config> {
     let mut config = match path {
         Some(path) => Config::load(path)?,
         None => Config::new(),
     };
+    config.check_dates(now.date_naive())?;
     if let Some(hours) = max_report_age {
         if !(hours.is_finite() && hours > 0.0) {
             bail!("--max-report-age must be a positive number of hours");
@@ -108,19 +137,14 @@ pub fn load_config(path: Option<&Path>, max_report_age: Option<f64>) -> Result<C
 
 pub fn scan(args: ScanArgs) -> Result<u8> {
     let now = parse_now(args.now.as_deref())?;
-    let config = load_config(args.config.as_deref(), args.max_report_age)?;
+    let config = load_config(args.config.as_deref(), args.max_report_age, now)?;
     let (snapshots, failed) = if let Some(dir) = &args.from {
         (
             vec![mfaguard_core::offline::read_dir(dir, now)?],
             Vec::new(),
         )
     } else if !args.snapshot.is_empty() {
-        let snapshots = args
-            .snapshot
-            .iter()
-            .map(|file| Snapshot::load(file))
-            .collect::<Result<Vec<_>, _>>()?;
-        (snapshots, Vec::new())
+        (Snapshot::load_all(&args.snapshot)?, Vec::new())
     } else {
         let collected = crate::live::collect(&args.live, args.shard)?;
         (collected.snapshots, collected.failed)

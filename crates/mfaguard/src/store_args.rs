@@ -71,6 +71,12 @@ impl ReadStoreArgs {
     }
 }
 
+/// Names the store in an error met after it was opened (a damaged file,
+/// unexpected data), so that the message says which history is at fault.
+pub fn in_store(location: &str) -> impl Fn(mfaguard_store::StoreError) -> anyhow::Error + '_ {
+    move |err| anyhow::anyhow!("the history {location}: {err}")
+}
+
 /// Keeps the accounts of `shard` (all when `None`).
 pub fn apply_shard(
     shard: Option<Shard>,

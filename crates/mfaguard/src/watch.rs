@@ -42,16 +42,16 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
     /// Folder of AWS CLI outputs, read again for every scan.
-    #[arg(long, value_name = "DIR", conflicts_with = "snapshot")]
+    #[arg(long, value_name = "DIR", conflicts_with = "snapshot", conflicts_with_all = crate::scan::LIVE_ONLY)]
     from: Option<PathBuf>,
-    /// Snapshot files, read again for every scan.
-    #[arg(long, value_name = "FILE")]
+    /// Snapshot files, read again for every scan (each account once).
+    #[arg(long, value_name = "FILE", conflicts_with_all = crate::scan::LIVE_ONLY)]
     snapshot: Vec<PathBuf>,
     /// Configuration (TOML), read again for every scan.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Warn when the credential report is older than this many hours.
-    #[arg(long, value_name = "HOURS")]
+    #[arg(long, value_name = "HOURS", allow_negative_numbers = true, value_parser = crate::scan::parse_hours)]
     max_report_age: Option<f64>,
     /// Evaluate as of this time (RFC 3339) instead of the clock.
     #[arg(long, value_name = "TIME")]
@@ -67,7 +67,11 @@ pub struct WatchArgs {
 
 /// Parses `90s`, `15m`, `1h`, `1h30m`, `2d` (a bare number is seconds).
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not an interval such as 30s, 15m, 1h or 1h30m");
+    let bad = || {
+        format!("`{text}` is not an interval: give a number followed by s, m, h or d, such as 30s, 15m, 1h or 1h30m")
+    };
+    let zero =
+        || format!("`{text}` is zero: the interval must be at least 1s, such as 30s, 15m or 1h");
     let text = text.trim();
     if text.is_empty() {
         return Err(bad());
@@ -75,7 +79,7 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     if let Ok(seconds) = text.parse::<u64>() {
         return (seconds > 0)
             .then(|| Duration::from_secs(seconds))
-            .ok_or_else(bad);
+            .ok_or_else(zero);
     }
     let mut total: u64 = 0;
     let mut number = String::new();
@@ -98,8 +102,11 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
             .ok_or_else(bad)?;
         number.clear();
     }
-    if !number.is_empty() || total == 0 {
+    if !number.is_empty() {
         return Err(bad());
+    }
+    if total == 0 {
+        return Err(zero());
     }
     Ok(Duration::from_secs(total))
 }
@@ -192,7 +199,7 @@ fn iteration(
         return Ok(failed_messages.len());
     }
     let now = crate::scan::parse_now(args.now.as_deref())?;
-    let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age)?;
+    let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age, now)?;
     let (snapshots, failed) = collect(args, now)?;
     let (snapshots, failed) = apply_shard(args.shard, snapshots, failed);
     if snapshots.is_empty() && failed.is_empty() {
@@ -237,12 +244,7 @@ fn collect(
             Vec::new(),
         ))
     } else if !args.snapshot.is_empty() {
-        let snapshots = args
-            .snapshot
-            .iter()
-            .map(|file| Snapshot::load(file))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((snapshots, Vec::new()))
+        Ok((Snapshot::load_all(&args.snapshot)?, Vec::new()))
     } else {
         let collected = crate::live::collect(&args.live, args.shard)?;
         Ok((collected.snapshots, collected.failed))

@@ -14,9 +14,7 @@ use crate::error::{parse_json, read_text, InputError};
 use crate::offline::{
     account_of_arn, AUTHORIZATION_DETAILS, CREDENTIAL_REPORT_CSV, CREDENTIAL_REPORT_JSON,
 };
-use crate::snapshot::{
-    AuthorizationDetails, Snapshot, SnapshotSource, SourceKind, SNAPSHOT_SCHEMA_VERSION,
-};
+use crate::snapshot::{Snapshot, SnapshotSource, SourceKind, SNAPSHOT_SCHEMA_VERSION};
 
 /// The policy files of one SCP level. A value that names an existing file is
 /// that file even if its name has a comma.
@@ -229,8 +227,7 @@ pub fn load_account(from: &Path) -> Result<Snapshot, InputError> {
 
 /// A snapshot holding only `get-account-authorization-details`.
 fn authorization_details_only(path: &Path) -> Result<Snapshot, InputError> {
-    let text = read_text(path)?;
-    let details: AuthorizationDetails = parse_json(path, &text)?;
+    let details = crate::offline::read_authorization_details(path)?;
     let account_id = details
         .user_detail_list
         .iter()
