@@ -1,9 +1,15 @@
 //! Renderers: every output format is a pure function of the [`Report`]
 //! (and `simulate`'s answer, a function of its decision).
 
+mod csv;
+mod markdown;
+mod sarif;
 mod simulate;
 mod text;
 
+pub use csv::render_csv;
+pub use markdown::render_markdown;
+pub use sarif::{render_sarif, sarif_value, FINGERPRINT_KEY, SARIF_SCHEMA};
 pub use simulate::{render_simulation, SimulationView};
 pub use text::render_text;
 
@@ -23,4 +29,73 @@ pub fn render_json(report: &Report) -> String {
 pub enum Color {
     Never,
     Always,
+}
+
+/// Every format a Report renders to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Sarif,
+    Csv,
+    Markdown,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 5] = [
+        ReportFormat::Text,
+        ReportFormat::Json,
+        ReportFormat::Sarif,
+        ReportFormat::Csv,
+        ReportFormat::Markdown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportFormat::Text => "text",
+            ReportFormat::Json => "json",
+            ReportFormat::Sarif => "sarif",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Markdown => "markdown",
+        }
+    }
+
+    /// The file name a report of this format gets in an output folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ReportFormat::Text => "mfaguard-report.txt",
+            ReportFormat::Json => "mfaguard-report.json",
+            ReportFormat::Sarif => "mfaguard-report.sarif",
+            ReportFormat::Csv => "mfaguard-report.csv",
+            ReportFormat::Markdown => "mfaguard-report.md",
+        }
+    }
+
+    /// Parses a format name (`md` is accepted for markdown).
+    pub fn parse(name: &str) -> Result<ReportFormat, String> {
+        let name = name.trim().to_ascii_lowercase();
+        if name == "md" {
+            return Ok(ReportFormat::Markdown);
+        }
+        ReportFormat::ALL
+            .into_iter()
+            .find(|format| format.as_str() == name)
+            .ok_or_else(|| {
+                format!(
+                    "`{name}` is not a report format: use one of {}",
+                    ReportFormat::ALL.map(ReportFormat::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// The report in `format` (`color` applies to text only).
+pub fn render(report: &Report, format: ReportFormat, color: Color) -> String {
+    match format {
+        ReportFormat::Text => render_text(report, color),
+        ReportFormat::Json => render_json(report),
+        ReportFormat::Sarif => render_sarif(report),
+        ReportFormat::Csv => render_csv(report),
+        ReportFormat::Markdown => render_markdown(report),
+    }
 }

@@ -41,7 +41,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan an account and report its MFA posture.
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// Collect accounts live and save snapshots for later offline analysis.
     Collect(collect::CollectArgs),
     /// List the check catalogue.
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Scan(args) => scan::scan(args),
+        Command::Scan(args) => scan::scan(*args),
         Command::Collect(args) => collect::run(args),
         Command::Checks { format } => catalog::print_checks(format).map(|()| 0),
         Command::Explain { id } => catalog::explain(&id).map(|()| 0),

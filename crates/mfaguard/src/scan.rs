@@ -1,6 +1,5 @@
 //! `mfaguard scan`: collect, analyse, render, decide the exit code.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -8,9 +7,9 @@ use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 
 use mfaguard_core::{Config, Report, Severity, Snapshot};
-use mfaguard_report::Color;
+use mfaguard_report::{Color, ReportFormat};
 
-use crate::output::{write_stdout, Format};
+use crate::output::write_stdout;
 use crate::EXIT_FINDINGS;
 
 #[derive(clap::Args)]
@@ -31,11 +30,24 @@ pub struct ScanArgs {
     /// Configuration (TOML): break-glass users, exceptions, scan settings.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Report format: text, json, sarif, csv or markdown.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ReportFormat::parse)]
+    format: ReportFormat,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
     output: Option<PathBuf>,
+    /// Write the report in several formats into DIR (with --formats), one
+    /// file each: mfaguard-report.txt, .json, .sarif, .csv, .md.
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "formats",
+        conflicts_with = "format"
+    )]
+    output_dir: Option<PathBuf>,
+    /// The formats written into --output-dir, e.g. json,sarif,csv.
+    #[arg(long, value_name = "FORMAT,...", value_delimiter = ',', value_parser = ReportFormat::parse, requires = "output_dir")]
+    formats: Vec<ReportFormat>,
     /// Exit 1 when a failing result is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::None)]
     fail_on: FailOn,
@@ -158,7 +170,10 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     }
     let mut report = mfaguard_core::analyze(&snapshots, &config, now);
     report.failed_accounts = failed;
-    emit(&report, args.format, args.output.as_deref())?;
+    match &args.output_dir {
+        Some(dir) => emit_all(&report, &args.formats, dir)?,
+        None => emit(&report, args.format, args.output.as_deref())?,
+    }
     crate::store_args::record_scan(&args.store, &report, &snapshots, &config, args.shard)?;
     if report.is_partial() {
         eprintln!(
@@ -173,24 +188,31 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     })
 }
 
-fn emit(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
-    let text = match format {
-        Format::Json => mfaguard_report::render_json(report),
-        Format::Text => {
-            let color = if output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-            {
-                Color::Always
-            } else {
-                Color::Never
-            };
-            mfaguard_report::render_text(report, color)
-        }
+fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<()> {
+    let color = if output.is_none() {
+        crate::output::stdout_color()
+    } else {
+        Color::Never
     };
+    let text = mfaguard_report::render(report, format, color);
     match output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write the report to {}", path.display())),
         None => write_stdout(&text),
     }
+}
+
+/// Writes the report in every format of `formats` into `dir`.
+fn emit_all(report: &Report, formats: &[ReportFormat], dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    for format in formats {
+        let path = dir.join(format.file_name());
+        std::fs::write(
+            &path,
+            mfaguard_report::render(report, *format, Color::Never),
+        )
+        .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    Ok(())
 }
