@@ -33,6 +33,9 @@ pub fn run(args: CollectArgs) -> Result<u8> {
     }
     if collected.failed.is_empty() {
         Ok(0)
+    } else if !args.live.org {
+        // The account's error is already printed.
+        Ok(crate::EXIT_ERROR)
     } else {
         eprintln!(
             "error: {} account(s) could not be collected",

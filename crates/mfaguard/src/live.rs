@@ -2,9 +2,13 @@
 
 use std::io::IsTerminal;
 
-use anyhow::{Context, Result};
-use mfaguard_aws::{AccountOutcome, LiveOptions, OrgOptions};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use mfaguard_aws::{AccountOutcome, CallCounter, CallTally, CollectError, LiveOptions, OrgOptions};
 use mfaguard_core::report::FailedAccount;
+use mfaguard_core::snapshot::RetryStats;
 use mfaguard_core::Snapshot;
 
 /// Where and how to collect live.
@@ -32,13 +36,29 @@ pub struct LiveArgs {
     /// Accounts scanned at once (with --org).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
-    /// Attempts per API call, with adaptive retry on throttling.
+    /// Attempts per API call (the first included), spaced by jittered
+    /// exponential back-off.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_attempts: u32,
-    /// Seconds to wait for the credential report to be generated.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub report_timeout: u64,
-    /// Print the API calls made, per account.
+    /// Seconds allowed for the credential report (generation, polling,
+    /// retries and slow answers included).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub report_timeout: f64,
+    /// Seconds allowed to open a connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
+    /// Seconds allowed for one attempt's answer, body included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub read_timeout: f64,
+    /// Seconds allowed for one API call, all its attempts included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub call_timeout: f64,
+    /// Seconds allowed for one account; with --org, an account that takes
+    /// longer is reported as failed while the others complete.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900.0)]
+    pub account_timeout: f64,
+    /// Print the API calls made (retries included), per account, and the
+    /// SDK's own words for errors.
     #[arg(long, short)]
     pub verbose: bool,
 }
@@ -47,18 +67,63 @@ pub struct LiveArgs {
 pub struct Collected {
     pub snapshots: Vec<Snapshot>,
     pub failed: Vec<FailedAccount>,
+    /// Organisation-level calls of an `--org` collection.
+    pub organization_calls: Option<CallTally>,
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration> {
+    if !(value.is_finite() && value > 0.0 && value < 1e9) {
+        bail!("--{flag} must be a positive number of seconds");
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+impl LiveArgs {
+    fn options(&self) -> Result<LiveOptions> {
+        Ok(LiveOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            max_attempts: self.max_attempts,
+            report_timeout: seconds("report-timeout", self.report_timeout)?,
+            connect_timeout: seconds("connect-timeout", self.connect_timeout)?,
+            read_timeout: seconds("read-timeout", self.read_timeout)?,
+            call_timeout: seconds("call-timeout", self.call_timeout)?,
+            account_timeout: seconds("account-timeout", self.account_timeout)?,
+            ..LiveOptions::default()
+        })
+    }
+}
+
+fn failed_account(
+    account_id: String,
+    name: String,
+    error: &CollectError,
+    calls: &CallTally,
+    verbose: bool,
+) -> FailedAccount {
+    match (account_id.is_empty(), name.is_empty()) {
+        (true, _) => eprintln!("error: {error}"),
+        (false, true) => eprintln!("error: account {account_id}: {error}"),
+        (false, false) => eprintln!("error: account {account_id} ({name}): {error}"),
+    }
+    if verbose {
+        if let Some(detail) = error.detail() {
+            eprintln!("  detail: {detail}");
+        }
+    }
+    FailedAccount {
+        account_id,
+        name,
+        error: error.to_string(),
+        api_calls: calls.calls.clone(),
+        retries: Some(calls.retry_stats()),
+    }
 }
 
 /// Collects live; with `--org`, only the accounts of `shard` (all when
 /// `None`) are collected.
 pub fn collect(args: &LiveArgs, shard: Option<mfaguard_store::Shard>) -> Result<Collected> {
-    let options = LiveOptions {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        max_attempts: args.max_attempts,
-        report_timeout: std::time::Duration::from_secs(args.report_timeout),
-        ..LiveOptions::default()
-    };
+    let options = args.options()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -66,11 +131,27 @@ pub fn collect(args: &LiveArgs, shard: Option<mfaguard_store::Shard>) -> Result<
     let collected = runtime.block_on(async {
         let config = mfaguard_aws::load_config(&options).await;
         if !args.org {
-            let snapshot = mfaguard_aws::collect_account(&config, &options).await?;
-            return Ok::<_, anyhow::Error>(Collected {
-                snapshots: vec![snapshot],
-                failed: Vec::new(),
-            });
+            let calls = CallCounter::default();
+            return Ok::<_, anyhow::Error>(
+                match mfaguard_aws::collect_account(&config, &options, &calls).await {
+                    Ok(snapshot) => Collected {
+                        snapshots: vec![snapshot],
+                        failed: Vec::new(),
+                        organization_calls: None,
+                    },
+                    Err(failure) => Collected {
+                        snapshots: Vec::new(),
+                        failed: vec![failed_account(
+                            failure.account_id.unwrap_or_default(),
+                            String::new(),
+                            &failure.error,
+                            &calls.tally(),
+                            args.verbose,
+                        )],
+                        organization_calls: None,
+                    },
+                },
+            );
         }
         let org = OrgOptions {
             role_name: args.role.clone(),
@@ -87,14 +168,30 @@ pub fn collect(args: &LiveArgs, shard: Option<mfaguard_store::Shard>) -> Result<
                 bar.set_position(done as u64);
             }
         };
-        let outcomes =
-            mfaguard_aws::collect_organization(&config, &options, &org, &progress).await?;
+        let org_calls = CallCounter::default();
+        let result =
+            mfaguard_aws::collect_organization(&config, &options, &org, &org_calls, &progress)
+                .await;
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
         let mut collected = Collected {
             snapshots: Vec::new(),
             failed: Vec::new(),
+            organization_calls: Some(org_calls.tally()),
+        };
+        let outcomes = match result {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                // Without the account list there is no account to report.
+                print_calls("organisation", &org_calls.tally());
+                if args.verbose {
+                    if let Some(detail) = error.detail() {
+                        eprintln!("  detail: {detail}");
+                    }
+                }
+                return Err(anyhow::Error::new(error));
+            }
         };
         for outcome in outcomes {
             match outcome {
@@ -103,31 +200,56 @@ pub fn collect(args: &LiveArgs, shard: Option<mfaguard_store::Shard>) -> Result<
                     account_id,
                     name,
                     error,
-                } => {
-                    eprintln!("error: account {account_id} ({name}): {error}");
-                    collected.failed.push(FailedAccount {
-                        account_id,
-                        name,
-                        error: error.to_string(),
-                    });
-                }
+                    calls,
+                } => collected.failed.push(failed_account(
+                    account_id,
+                    name,
+                    &error,
+                    &calls,
+                    args.verbose,
+                )),
             }
         }
         Ok(collected)
     })?;
     if args.verbose {
+        if let Some(calls) = &collected.organization_calls {
+            print_calls("organisation", calls);
+        }
         for snapshot in &collected.snapshots {
-            let total: u64 = snapshot.source.api_calls.values().sum();
-            eprintln!(
-                "account {}: {total} API calls",
-                snapshot.account_id.as_deref().unwrap_or("?")
+            let label = format!("account {}", snapshot.account_id.as_deref().unwrap_or("?"));
+            print_call_counts(
+                &label,
+                &snapshot.source.api_calls,
+                snapshot.source.retries.unwrap_or_default(),
             );
-            for (action, count) in &snapshot.source.api_calls {
-                eprintln!("  {action:<40} {count}");
-            }
+        }
+        for failed in &collected.failed {
+            let label = format!("account {} (failed)", failed.account_id);
+            print_call_counts(
+                &label,
+                &failed.api_calls,
+                failed.retries.unwrap_or_default(),
+            );
         }
     }
     Ok(collected)
+}
+
+fn print_calls(label: &str, calls: &CallTally) {
+    print_call_counts(label, &calls.calls, calls.retry_stats());
+}
+
+/// `--verbose`: every attempt by operation, retries and back-off.
+fn print_call_counts(label: &str, calls: &BTreeMap<String, u64>, retries: RetryStats) {
+    let total: u64 = calls.values().sum();
+    eprintln!(
+        "{label}: {total} API calls, {} retries, {:.1} s back-off",
+        retries.count, retries.backoff_seconds
+    );
+    for (action, count) in calls {
+        eprintln!("  {action:<40} {count}");
+    }
 }
 
 /// A progress bar on a terminal; nothing when stderr is piped.

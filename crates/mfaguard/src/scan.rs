@@ -109,6 +109,7 @@ pub fn load_config(path: Option<&Path>, max_report_age: Option<f64>) -> Result<C
 pub fn scan(args: ScanArgs) -> Result<u8> {
     let now = parse_now(args.now.as_deref())?;
     let config = load_config(args.config.as_deref(), args.max_report_age)?;
+    let mut organization_calls = None;
     let (snapshots, failed) = if let Some(dir) = &args.from {
         (
             vec![mfaguard_core::offline::read_dir(dir, now)?],
@@ -123,6 +124,7 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         (snapshots, Vec::new())
     } else {
         let collected = crate::live::collect(&args.live, args.shard)?;
+        organization_calls = collected.organization_calls;
         (collected.snapshots, collected.failed)
     };
     let (snapshots, failed) = crate::store_args::apply_shard(args.shard, snapshots, failed);
@@ -134,7 +136,16 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     }
     let mut report = mfaguard_core::analyze(&snapshots, &config, now);
     report.failed_accounts = failed;
-    emit(&report, args.format, args.output.as_deref())?;
+    if let Some(calls) = organization_calls {
+        report.organization_retries = Some(calls.retry_stats());
+        report.organization_api_calls = calls.calls;
+    }
+    // A text report of no account at all would only look clean; the
+    // errors are on standard error. JSON keeps its shape for tools.
+    let nothing_collected = report.accounts.is_empty() && report.is_partial();
+    if !(nothing_collected && args.format == Format::Text) {
+        emit(&report, args.format, args.output.as_deref())?;
+    }
     crate::store_args::record_scan(&args.store, &report, &snapshots, &config, args.shard)?;
     if report.is_partial() {
         eprintln!(

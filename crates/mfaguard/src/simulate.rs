@@ -646,6 +646,7 @@ fn authorization_details_only(path: &Path) -> Result<Snapshot> {
             collected_at: chrono::Utc::now(),
             missing: Vec::new(),
             api_calls: BTreeMap::new(),
+            retries: None,
         },
         credential_report: mfaguard_core::credential_report::CredentialReport {
             generated_time: None,
