@@ -270,7 +270,10 @@ impl Intercept for Observer {
         "mfaguard-observer"
     }
 
-    fn read_before_attempt(
+    // Counted when the request is sent, not when the attempt starts: an
+    // attempt abandoned before sending (a sibling call failed) reached no
+    // one and is no call.
+    fn read_before_transmit(
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use mfaguard_aws::{AccountOutcome, CallCounter, CallTally, CollectError, LiveOptions, OrgOptions};
+use mfaguard_core::config::LiveSettings;
 use mfaguard_core::report::FailedAccount;
 use mfaguard_core::snapshot::RetryStats;
 use mfaguard_core::Snapshot;
@@ -37,26 +38,31 @@ pub struct LiveArgs {
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
     /// Attempts per API call (the first included), spaced by jittered
-    /// exponential back-off.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub max_attempts: u32,
-    /// Seconds allowed for the credential report (generation, polling,
-    /// retries and slow answers included).
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
-    pub report_timeout: f64,
-    /// Seconds allowed to open a connection.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
-    pub connect_timeout: f64,
-    /// Seconds allowed for one attempt's answer, body included.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
-    pub read_timeout: f64,
-    /// Seconds allowed for one API call, all its attempts included.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
-    pub call_timeout: f64,
+    /// exponential back-off [default: 8; config: live.max_attempts].
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+    /// Seconds allowed for the credential report: generation, polling,
+    /// retries and slow answers included [default: 120; config:
+    /// live.report_timeout_seconds].
+    #[arg(long, value_name = "SECONDS")]
+    pub report_timeout: Option<f64>,
+    /// Seconds allowed to open a connection [default: 5; config:
+    /// live.connect_timeout_seconds].
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
+    /// Seconds allowed for one attempt's answer, body included [default:
+    /// 30; config: live.read_timeout_seconds].
+    #[arg(long, value_name = "SECONDS")]
+    pub read_timeout: Option<f64>,
+    /// Seconds allowed for one API call, all its attempts included
+    /// [default: 120; config: live.call_timeout_seconds].
+    #[arg(long, value_name = "SECONDS")]
+    pub call_timeout: Option<f64>,
     /// Seconds allowed for one account; with --org, an account that takes
-    /// longer is reported as failed while the others complete.
-    #[arg(long, value_name = "SECONDS", default_value_t = 900.0)]
-    pub account_timeout: f64,
+    /// longer is reported as failed while the others complete [default:
+    /// 900; config: live.account_timeout_seconds].
+    #[arg(long, value_name = "SECONDS")]
+    pub account_timeout: Option<f64>,
     /// Print the API calls made (retries included), per account, and the
     /// SDK's own words for errors.
     #[arg(long, short)]
@@ -73,23 +79,59 @@ pub struct Collected {
 
 fn seconds(flag: &str, value: f64) -> Result<Duration> {
     if !(value.is_finite() && value > 0.0 && value < 1e9) {
-        bail!("--{flag} must be a positive number of seconds");
+        bail!("--{flag} must be a positive number of seconds, not {value}");
     }
     Ok(Duration::from_secs_f64(value))
 }
 
 impl LiveArgs {
-    fn options(&self) -> Result<LiveOptions> {
+    /// Flags first, then the config's `[live]` section, then the defaults.
+    fn options(&self, config: &LiveSettings) -> Result<LiveOptions> {
+        let defaults = LiveOptions::default();
+        let pick = |flag: &str, given: Option<f64>, configured: Option<f64>, default: Duration| {
+            match given.or(configured) {
+                Some(value) => seconds(flag, value),
+                None => Ok(default),
+            }
+        };
         Ok(LiveOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
-            max_attempts: self.max_attempts,
-            report_timeout: seconds("report-timeout", self.report_timeout)?,
-            connect_timeout: seconds("connect-timeout", self.connect_timeout)?,
-            read_timeout: seconds("read-timeout", self.read_timeout)?,
-            call_timeout: seconds("call-timeout", self.call_timeout)?,
-            account_timeout: seconds("account-timeout", self.account_timeout)?,
-            ..LiveOptions::default()
+            max_attempts: self
+                .max_attempts
+                .or(config.max_attempts)
+                .unwrap_or(defaults.max_attempts),
+            report_timeout: pick(
+                "report-timeout",
+                self.report_timeout,
+                config.report_timeout_seconds,
+                defaults.report_timeout,
+            )?,
+            connect_timeout: pick(
+                "connect-timeout",
+                self.connect_timeout,
+                config.connect_timeout_seconds,
+                defaults.connect_timeout,
+            )?,
+            read_timeout: pick(
+                "read-timeout",
+                self.read_timeout,
+                config.read_timeout_seconds,
+                defaults.read_timeout,
+            )?,
+            call_timeout: pick(
+                "call-timeout",
+                self.call_timeout,
+                config.call_timeout_seconds,
+                defaults.call_timeout,
+            )?,
+            account_timeout: pick(
+                "account-timeout",
+                self.account_timeout,
+                config.account_timeout_seconds,
+                defaults.account_timeout,
+            )?,
+            ..defaults
         })
     }
 }
@@ -122,8 +164,12 @@ fn failed_account(
 
 /// Collects live; with `--org`, only the accounts of `shard` (all when
 /// `None`) are collected.
-pub fn collect(args: &LiveArgs, shard: Option<mfaguard_store::Shard>) -> Result<Collected> {
-    let options = args.options()?;
+pub fn collect(
+    args: &LiveArgs,
+    settings: &LiveSettings,
+    shard: Option<mfaguard_store::Shard>,
+) -> Result<Collected> {
+    let options = args.options(settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

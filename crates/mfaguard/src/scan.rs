@@ -123,7 +123,7 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
             .collect::<Result<Vec<_>, _>>()?;
         (snapshots, Vec::new())
     } else {
-        let collected = crate::live::collect(&args.live, args.shard)?;
+        let collected = crate::live::collect(&args.live, &config.live, args.shard)?;
         organization_calls = collected.organization_calls;
         (collected.snapshots, collected.failed)
     };

@@ -181,7 +181,7 @@ fn iteration(
     }
     let now = crate::scan::parse_now(args.now.as_deref())?;
     let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age)?;
-    let (snapshots, failed) = collect(args, now)?;
+    let (snapshots, failed) = collect(args, &config.live, now)?;
     let (snapshots, failed) = apply_shard(args.shard, snapshots, failed);
     if snapshots.is_empty() && failed.is_empty() {
         eprintln!("no account to scan");
@@ -214,6 +214,7 @@ fn iteration(
 
 fn collect(
     args: &WatchArgs,
+    live: &mfaguard_core::config::LiveSettings,
     now: chrono::DateTime<Utc>,
 ) -> Result<(Vec<Snapshot>, Vec<FailedAccount>)> {
     if let Some(dir) = &args.from {
@@ -229,7 +230,7 @@ fn collect(
             .collect::<Result<Vec<_>, _>>()?;
         Ok((snapshots, Vec::new()))
     } else {
-        let collected = crate::live::collect(&args.live, args.shard)?;
+        let collected = crate::live::collect(&args.live, live, args.shard)?;
         Ok((collected.snapshots, collected.failed))
     }
 }
