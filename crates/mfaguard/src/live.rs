@@ -230,8 +230,8 @@ pub fn collect(
             Ok(outcomes) => outcomes,
             Err(error) => {
                 // Without the account list there is no account to report.
-                print_calls("organisation", &org_calls.tally());
                 if args.verbose {
+                    print_calls("organisation", &org_calls.tally());
                     if let Some(detail) = error.detail() {
                         eprintln!("  detail: {detail}");
                     }
