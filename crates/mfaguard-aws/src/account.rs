@@ -127,13 +127,13 @@ impl<'a> AccountCollector<'a> {
     /// returns an empty report in place of one that could not be had.
     async fn credential_report(&self) -> Result<CredentialReport, CollectError> {
         let limit = self.options.report_timeout;
-        let last_call = std::sync::Mutex::new(String::new());
-        match tokio::time::timeout(limit, self.poll_credential_report(&last_call)).await {
+        let progress = std::sync::Mutex::new(ReportProgress::default());
+        match tokio::time::timeout(limit, self.poll_credential_report(&progress)).await {
             Ok(result) => result,
             Err(_) => {
-                let pending = last_call.lock().map(|s| s.clone()).unwrap_or_default();
+                let progress = progress.lock().map(|p| p.describe()).unwrap_or_default();
                 Err(CollectError::CredentialReport(format!(
-                    "not ready within --report-timeout ({} seconds); {pending}",
+                    "not ready within --report-timeout ({} seconds){progress}",
                     limit.as_secs_f64()
                 )))
             }
@@ -142,11 +142,11 @@ impl<'a> AccountCollector<'a> {
 
     async fn poll_credential_report(
         &self,
-        last_call: &std::sync::Mutex<String>,
+        progress: &std::sync::Mutex<ReportProgress>,
     ) -> Result<CredentialReport, CollectError> {
-        let note = |text: &str| {
-            if let Ok(mut last) = last_call.lock() {
-                *last = text.to_string();
+        let update = |change: &dyn Fn(&mut ReportProgress)| {
+            if let Ok(mut progress) = progress.lock() {
+                change(&mut progress);
             }
         };
         use aws_sdk_iam::operation::generate_credential_report::GenerateCredentialReportError;
@@ -155,9 +155,11 @@ impl<'a> AccountCollector<'a> {
         let mut need_generate = true;
         loop {
             if need_generate {
-                note("iam:GenerateCredentialReport had not answered");
+                update(&|p| p.pending = Some("iam:GenerateCredentialReport"));
                 self.observer.pacer().wait().await;
-                match self.iam.generate_credential_report().send().await {
+                let generated = self.iam.generate_credential_report().send().await;
+                update(&|p| p.pending = None);
+                match generated {
                     Ok(_) => need_generate = false,
                     Err(err) => match err.as_service_error() {
                         // Too many requests to generate: wait and retry.
@@ -170,9 +172,11 @@ impl<'a> AccountCollector<'a> {
                     },
                 }
             }
-            note("iam:GetCredentialReport had not answered");
+            update(&|p| p.pending = Some("iam:GetCredentialReport"));
             self.observer.pacer().wait().await;
-            match self.iam.get_credential_report().send().await {
+            let got = self.iam.get_credential_report().send().await;
+            update(&|p| p.pending = None);
+            match got {
                 Ok(output) => {
                     let content = output.content().ok_or_else(|| {
                         CollectError::CredentialReport("the report has no content".to_string())
@@ -189,7 +193,7 @@ impl<'a> AccountCollector<'a> {
                 }
                 Err(err) => match err.as_service_error() {
                     Some(GetCredentialReportError::CredentialReportNotReadyException(_)) => {
-                        note("AWS still said the report was being generated");
+                        update(&|p| p.still_generating = true);
                     }
                     Some(
                         GetCredentialReportError::CredentialReportExpiredException(_)
@@ -403,6 +407,28 @@ impl<'a> AccountCollector<'a> {
             (&a.user_name, &a.serial_number).cmp(&(&b.user_name, &b.serial_number))
         });
         Ok(devices)
+    }
+}
+
+/// Where the credential-report wait stood, for the timeout's message.
+#[derive(Default)]
+struct ReportProgress {
+    /// The call in flight, if any.
+    pending: Option<&'static str>,
+    /// AWS answered that the report was still being generated.
+    still_generating: bool,
+}
+
+impl ReportProgress {
+    fn describe(&self) -> String {
+        let mut text = String::new();
+        if let Some(call) = self.pending {
+            text.push_str(&format!("; {call} had not answered"));
+        }
+        if self.still_generating {
+            text.push_str("; AWS still said the report was being generated");
+        }
+        text
     }
 }
 
