@@ -1,8 +1,7 @@
 //! Collects one account with read-only IAM calls, as few as possible.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client as IamClient;
@@ -17,48 +16,42 @@ use mfaguard_core::snapshot::{
 
 use crate::convert;
 use crate::error::{classify, CollectError};
+use crate::observe::{CallTally, Observer};
+use crate::pages::Pages;
 use crate::LiveOptions;
 
-/// Counts API calls by operation, for `--verbose` and the report.
-#[derive(Clone, Default)]
-pub struct CallCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+type SdkError<E> = aws_smithy_runtime_api::client::result::SdkError<
+    E,
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+>;
 
-impl CallCounter {
-    pub fn count(&self, action: &str) {
-        if let Ok(mut calls) = self.0.lock() {
-            *calls.entry(action.to_string()).or_default() += 1;
-        }
-    }
-
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().map(|calls| calls.clone()).unwrap_or_default()
-    }
+/// Puts the calls counted for an account into its snapshot.
+pub fn record_calls(snapshot: &mut Snapshot, tally: &CallTally) {
+    snapshot.source.api_calls = tally.calls.clone();
+    snapshot.source.retries = Some(tally.retry_stats());
 }
 
 /// One account's collector.
 pub struct AccountCollector<'a> {
     iam: IamClient,
     options: &'a LiveOptions,
-    calls: CallCounter,
+    observer: &'a Observer,
 }
 
 impl<'a> AccountCollector<'a> {
-    pub fn new(config: &SdkConfig, options: &'a LiveOptions) -> AccountCollector<'a> {
+    pub(crate) fn new(
+        config: &SdkConfig,
+        options: &'a LiveOptions,
+        observer: &'a Observer,
+    ) -> AccountCollector<'a> {
         AccountCollector {
-            iam: IamClient::new(config),
+            iam: observer.iam(config),
             options,
-            calls: CallCounter::default(),
+            observer,
         }
     }
 
-    fn fail<E>(
-        &self,
-        action: &str,
-        err: &aws_smithy_runtime_api::client::result::SdkError<
-            E,
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-        >,
-    ) -> CollectError
+    fn fail<E>(&self, action: &str, err: &SdkError<E>) -> CollectError
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -68,6 +61,19 @@ impl<'a> AccountCollector<'a> {
             self.options.profile.as_deref(),
             self.options.max_attempts,
         )
+    }
+
+    /// Makes one call when the pacer allows, classifying its error.
+    async fn call<T, E>(
+        &self,
+        action: &str,
+        request: impl std::future::Future<Output = Result<T, SdkError<E>>>,
+    ) -> Result<T, CollectError>
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.observer.pacer().wait().await;
+        request.await.map_err(|err| self.fail(action, &err))
     }
 
     /// Collects everything the analysis reads. `account_id` comes from
@@ -85,6 +91,8 @@ impl<'a> AccountCollector<'a> {
             self.account_summary(),
             self.identity_providers(),
         )?;
+        self.users_all_described(&credential_report, &details)
+            .await?;
         // list-mfa-devices only for users whose report shows MFA: a user may
         // hold up to 8 devices of mixed kinds, which only this call lists.
         let users_with_mfa: Vec<String> = credential_report
@@ -101,7 +109,8 @@ impl<'a> AccountCollector<'a> {
                 location,
                 collected_at,
                 missing: Vec::new(),
-                api_calls: self.calls.snapshot(),
+                api_calls: BTreeMap::new(),
+                retries: None,
             },
             credential_report,
             authorization_details: Some(details),
@@ -113,25 +122,44 @@ impl<'a> AccountCollector<'a> {
         })
     }
 
-    /// Generates the credential report and polls for it with backoff until
-    /// the overall timeout. Never returns an empty report in place of one
-    /// that could not be had.
+    /// Generates the credential report and polls for it with backoff, all
+    /// within `report_timeout` (retries and slow answers included). Never
+    /// returns an empty report in place of one that could not be had.
     async fn credential_report(&self) -> Result<CredentialReport, CollectError> {
+        let limit = self.options.report_timeout;
+        let progress = std::sync::Mutex::new(ReportProgress::default());
+        match tokio::time::timeout(limit, self.poll_credential_report(&progress)).await {
+            Ok(result) => result,
+            Err(_) => {
+                let progress = progress.lock().map(|p| p.describe()).unwrap_or_default();
+                Err(CollectError::CredentialReport(format!(
+                    "not ready within --report-timeout ({} seconds){progress}",
+                    limit.as_secs_f64()
+                )))
+            }
+        }
+    }
+
+    async fn poll_credential_report(
+        &self,
+        progress: &std::sync::Mutex<ReportProgress>,
+    ) -> Result<CredentialReport, CollectError> {
+        let update = |change: &dyn Fn(&mut ReportProgress)| {
+            if let Ok(mut progress) = progress.lock() {
+                change(&mut progress);
+            }
+        };
         use aws_sdk_iam::operation::generate_credential_report::GenerateCredentialReportError;
         use aws_sdk_iam::operation::get_credential_report::GetCredentialReportError;
-        let started = Instant::now();
         let mut delay = Duration::from_millis(500);
         let mut need_generate = true;
         loop {
-            if started.elapsed() > self.options.report_timeout {
-                return Err(CollectError::CredentialReport(format!(
-                    "not ready after {} seconds",
-                    self.options.report_timeout.as_secs()
-                )));
-            }
             if need_generate {
-                self.calls.count("iam:GenerateCredentialReport");
-                match self.iam.generate_credential_report().send().await {
+                update(&|p| p.pending = Some("iam:GenerateCredentialReport"));
+                self.observer.pacer().wait().await;
+                let generated = self.iam.generate_credential_report().send().await;
+                update(&|p| p.pending = None);
+                match generated {
                     Ok(_) => need_generate = false,
                     Err(err) => match err.as_service_error() {
                         // Too many requests to generate: wait and retry.
@@ -144,8 +172,11 @@ impl<'a> AccountCollector<'a> {
                     },
                 }
             }
-            self.calls.count("iam:GetCredentialReport");
-            match self.iam.get_credential_report().send().await {
+            update(&|p| p.pending = Some("iam:GetCredentialReport"));
+            self.observer.pacer().wait().await;
+            let got = self.iam.get_credential_report().send().await;
+            update(&|p| p.pending = None);
+            match got {
                 Ok(output) => {
                     let content = output.content().ok_or_else(|| {
                         CollectError::CredentialReport("the report has no content".to_string())
@@ -161,7 +192,9 @@ impl<'a> AccountCollector<'a> {
                     });
                 }
                 Err(err) => match err.as_service_error() {
-                    Some(GetCredentialReportError::CredentialReportNotReadyException(_)) => {}
+                    Some(GetCredentialReportError::CredentialReportNotReadyException(_)) => {
+                        update(&|p| p.still_generating = true);
+                    }
                     Some(
                         GetCredentialReportError::CredentialReportExpiredException(_)
                         | GetCredentialReportError::CredentialReportNotPresentException(_),
@@ -177,16 +210,18 @@ impl<'a> AccountCollector<'a> {
     async fn authorization_details(&self) -> Result<AuthorizationDetails, CollectError> {
         const ACTION: &str = "iam:GetAccountAuthorizationDetails";
         let mut details = AuthorizationDetails::default();
+        let mut pages = Pages::new(ACTION);
         let mut marker: Option<String> = None;
         loop {
-            self.calls.count(ACTION);
             let page = self
-                .iam
-                .get_account_authorization_details()
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|err| self.fail(ACTION, &err))?;
+                .call(
+                    ACTION,
+                    self.iam
+                        .get_account_authorization_details()
+                        .set_marker(marker.take())
+                        .send(),
+                )
+                .await?;
             for user in page.user_detail_list() {
                 details
                     .user_detail_list
@@ -207,59 +242,100 @@ impl<'a> AccountCollector<'a> {
                     .policies
                     .push(convert::managed_policy(policy).map_err(|message| bad(ACTION, message))?);
             }
-            match (page.is_truncated(), page.marker()) {
-                (true, Some(next)) => marker = Some(next.to_string()),
-                (true, None) => {
-                    return Err(bad(
-                        ACTION,
-                        "page is truncated but has no marker".to_string(),
-                    ))
-                }
-                _ => return Ok(details),
+            match pages.next(Some(page.is_truncated()), page.marker())? {
+                Some(next) => marker = Some(next),
+                None => return Ok(details),
             }
         }
+    }
+
+    /// Every user of the credential report must be in the authorization
+    /// details: one that is not means a page went missing, and analysing
+    /// without it would turn its failures into unknowns. A user deleted
+    /// since the report was generated is not an error: `iam:GetUser` tells.
+    async fn users_all_described(
+        &self,
+        report: &CredentialReport,
+        details: &AuthorizationDetails,
+    ) -> Result<(), CollectError> {
+        use aws_sdk_iam::operation::get_user::GetUserError;
+        let described: BTreeSet<&str> = details
+            .user_detail_list
+            .iter()
+            .map(|user| user.user_name.as_str())
+            .collect();
+        let mut missing = Vec::new();
+        for row in report.user_rows() {
+            if described.contains(row.user.as_str()) {
+                continue;
+            }
+            self.observer.pacer().wait().await;
+            match self.iam.get_user().user_name(&row.user).send().await {
+                Ok(_) => missing.push(row.user.clone()),
+                // Deleted since the report was generated.
+                Err(err)
+                    if matches!(
+                        err.as_service_error(),
+                        Some(GetUserError::NoSuchEntityException(_))
+                    ) => {}
+                // Not confirmed either way: counted as missing.
+                Err(_) => missing.push(row.user.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        const SHOWN: usize = 5;
+        let mut names = missing
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if missing.len() > SHOWN {
+            names.push_str(&format!(" and {} more", missing.len() - SHOWN));
+        }
+        Err(bad(
+            "iam:GetAccountAuthorizationDetails",
+            format!(
+                "{} user(s) of the credential report exist but are missing from its answer ({names}): the answer was incomplete",
+                missing.len()
+            ),
+        ))
     }
 
     async fn virtual_mfa_devices(&self) -> Result<Vec<VirtualMfaDevice>, CollectError> {
         const ACTION: &str = "iam:ListVirtualMFADevices";
         let mut devices = Vec::new();
+        let mut pages = Pages::new(ACTION);
         let mut marker: Option<String> = None;
         loop {
-            self.calls.count(ACTION);
             let page = self
-                .iam
-                .list_virtual_mfa_devices()
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|err| self.fail(ACTION, &err))?;
+                .call(
+                    ACTION,
+                    self.iam
+                        .list_virtual_mfa_devices()
+                        .set_marker(marker.take())
+                        .send(),
+                )
+                .await?;
             devices.extend(
                 page.virtual_mfa_devices()
                     .iter()
                     .map(convert::virtual_device),
             );
-            match (page.is_truncated(), page.marker()) {
-                (true, Some(next)) => marker = Some(next.to_string()),
-                (true, None) => {
-                    return Err(bad(
-                        ACTION,
-                        "page is truncated but has no marker".to_string(),
-                    ))
-                }
-                _ => return Ok(devices),
+            match pages.next(Some(page.is_truncated()), page.marker())? {
+                Some(next) => marker = Some(next),
+                None => return Ok(devices),
             }
         }
     }
 
     async fn account_summary(&self) -> Result<BTreeMap<String, i64>, CollectError> {
         const ACTION: &str = "iam:GetAccountSummary";
-        self.calls.count(ACTION);
         let output = self
-            .iam
-            .get_account_summary()
-            .send()
-            .await
-            .map_err(|err| self.fail(ACTION, &err))?;
+            .call(ACTION, self.iam.get_account_summary().send())
+            .await?;
         Ok(output
             .summary_map()
             .map(|map| {
@@ -271,20 +347,18 @@ impl<'a> AccountCollector<'a> {
     }
 
     async fn identity_providers(&self) -> Result<IdentityProviders, CollectError> {
-        self.calls.count("iam:ListSAMLProviders");
         let saml = self
-            .iam
-            .list_saml_providers()
-            .send()
-            .await
-            .map_err(|err| self.fail("iam:ListSAMLProviders", &err))?;
-        self.calls.count("iam:ListOpenIDConnectProviders");
+            .call(
+                "iam:ListSAMLProviders",
+                self.iam.list_saml_providers().send(),
+            )
+            .await?;
         let oidc = self
-            .iam
-            .list_open_id_connect_providers()
-            .send()
-            .await
-            .map_err(|err| self.fail("iam:ListOpenIDConnectProviders", &err))?;
+            .call(
+                "iam:ListOpenIDConnectProviders",
+                self.iam.list_open_id_connect_providers().send(),
+            )
+            .await?;
         Ok(IdentityProviders {
             saml: saml
                 .saml_provider_list()
@@ -304,21 +378,23 @@ impl<'a> AccountCollector<'a> {
         let lists: Vec<Vec<MfaDevice>> = stream::iter(users)
             .map(|user| async move {
                 let mut devices = Vec::new();
+                let mut pages = Pages::new(ACTION);
                 let mut marker: Option<String> = None;
                 loop {
-                    self.calls.count(ACTION);
                     let page = self
-                        .iam
-                        .list_mfa_devices()
-                        .user_name(&user)
-                        .set_marker(marker.take())
-                        .send()
-                        .await
-                        .map_err(|err| self.fail(ACTION, &err))?;
+                        .call(
+                            ACTION,
+                            self.iam
+                                .list_mfa_devices()
+                                .user_name(&user)
+                                .set_marker(marker.take())
+                                .send(),
+                        )
+                        .await?;
                     devices.extend(page.mfa_devices().iter().map(convert::mfa_device));
-                    match (page.is_truncated(), page.marker()) {
-                        (true, Some(next)) => marker = Some(next.to_string()),
-                        _ => return Ok::<_, CollectError>(devices),
+                    match pages.next(Some(page.is_truncated()), page.marker())? {
+                        Some(next) => marker = Some(next),
+                        None => return Ok::<_, CollectError>(devices),
                     }
                 }
             })
@@ -331,6 +407,28 @@ impl<'a> AccountCollector<'a> {
             (&a.user_name, &a.serial_number).cmp(&(&b.user_name, &b.serial_number))
         });
         Ok(devices)
+    }
+}
+
+/// Where the credential-report wait stood, for the timeout's message.
+#[derive(Default)]
+struct ReportProgress {
+    /// The call in flight, if any.
+    pending: Option<&'static str>,
+    /// AWS answered that the report was still being generated.
+    still_generating: bool,
+}
+
+impl ReportProgress {
+    fn describe(&self) -> String {
+        let mut text = String::new();
+        if let Some(call) = self.pending {
+            text.push_str(&format!("; {call} had not answered"));
+        }
+        if self.still_generating {
+            text.push_str("; AWS still said the report was being generated");
+        }
+        text
     }
 }
 

@@ -13,9 +13,11 @@ use tokio::sync::Mutex;
 
 use mfaguard_core::snapshot::{PolicyDocument, ScpLevel, ScpPolicy, Snapshot};
 
-use crate::account::{AccountCollector, CallCounter};
+use crate::account::{record_calls, AccountCollector};
 use crate::error::{classify, CollectError};
-use crate::{caller_account, LiveOptions};
+use crate::observe::{CallCounter, CallTally, Observer, Pacer};
+use crate::pages::Pages;
+use crate::{caller_account, within_account_timeout, LiveOptions};
 
 /// How to fan out over an organisation.
 #[derive(Debug, Clone)]
@@ -60,28 +62,35 @@ pub enum AccountOutcome {
         account_id: String,
         name: String,
         error: CollectError,
+        /// The calls made for the account before it failed.
+        calls: CallTally,
     },
 }
 
 /// Lists the organisation's active accounts (narrowed to `org.accounts`),
 /// assumes `org.role_name` in each (the caller's own account is collected
 /// with the caller's credentials) and collects them, `org.concurrency` at a
-/// time. `progress(done, total)` is called after each account.
+/// time, each within `options.account_timeout`. `progress(done, total)` is
+/// called after each account. The organisation-level calls (the caller's
+/// identity, the account list, the organisation) are counted in
+/// `org_calls`.
 pub async fn collect_organization(
     config: &SdkConfig,
     options: &LiveOptions,
     org: &OrgOptions,
+    org_calls: &CallCounter,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<AccountOutcome>, CollectError> {
-    let calls = CallCounter::default();
-    let caller = caller_account(config, options, &calls).await?;
-    let orgs = OrgClient::new(config);
+    let observer = Observer::new(org_calls.clone(), Pacer::default());
+    let caller = caller_account(config, options, &observer).await?;
+    let orgs = observer.organizations(config);
     let fail = |action: &str, err: &dyn ClassifyErr| err.classify(action, options);
 
     let mut accounts: Vec<(String, String)> = Vec::new();
+    let mut pages = Pages::new("organizations:ListAccounts");
     let mut token: Option<String> = None;
     loop {
-        calls.count("organizations:ListAccounts");
+        observer.pacer().wait().await;
         let page = orgs
             .list_accounts()
             .set_next_token(token.take())
@@ -98,14 +107,14 @@ pub async fn collect_organization(
                 }
             }
         }
-        match page.next_token() {
-            Some(next) => token = Some(next.to_string()),
+        match pages.next(None, page.next_token())? {
+            Some(next) => token = Some(next),
             None => break,
         }
     }
     // SCPs do not restrict the management account: its identities must not
     // be judged under them.
-    calls.count("organizations:DescribeOrganization");
+    observer.pacer().wait().await;
     let management = orgs
         .describe_organization()
         .send()
@@ -123,6 +132,7 @@ pub async fn collect_organization(
                 return Err(CollectError::Call {
                     action: "organizations:ListAccounts".to_string(),
                     message: format!("account {id} is not an active account of the organisation"),
+                    detail: None,
                 });
             }
         }
@@ -138,33 +148,40 @@ pub async fn collect_organization(
     let scp_cache: Arc<Mutex<HashMap<String, ScpPolicy>>> = Arc::default();
     let outcomes: Vec<AccountOutcome> = stream::iter(accounts)
         .map(|(account_id, name)| {
-            let orgs = orgs.clone();
             let caller = caller.clone();
             let management = management.clone();
             let scp_cache = scp_cache.clone();
             let done = done.clone();
             async move {
-                let result = collect_member(
-                    config,
+                let calls = CallCounter::default();
+                let result = within_account_timeout(
                     options,
-                    org,
-                    &orgs,
-                    Known {
-                        caller: &caller,
-                        management: management.as_deref(),
-                    },
-                    &account_id,
-                    &scp_cache,
+                    collect_member(
+                        config,
+                        options,
+                        org,
+                        &calls,
+                        Known {
+                            caller: &caller,
+                            management: management.as_deref(),
+                        },
+                        &account_id,
+                        &scp_cache,
+                    ),
                 )
                 .await;
                 let finished = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 progress(finished, total);
                 match result {
-                    Ok(snapshot) => AccountOutcome::Collected(Box::new(snapshot)),
+                    Ok(mut snapshot) => {
+                        record_calls(&mut snapshot, &calls.tally());
+                        AccountOutcome::Collected(Box::new(snapshot))
+                    }
                     Err(error) => AccountOutcome::Failed {
                         account_id,
                         name,
                         error,
+                        calls: calls.tally(),
                     },
                 }
             }
@@ -197,19 +214,21 @@ async fn collect_member(
     config: &SdkConfig,
     options: &LiveOptions,
     org: &OrgOptions,
-    orgs: &OrgClient,
+    calls: &CallCounter,
     known: Known<'_>,
     account_id: &str,
     scp_cache: &Mutex<HashMap<String, ScpPolicy>>,
 ) -> Result<Snapshot, CollectError> {
     let Known { caller, management } = known;
-    let calls = CallCounter::default();
+    let observer = Observer::new(calls.clone(), Pacer::default());
+    // Organisation calls made for this account are counted with it.
+    let orgs = observer.organizations(config);
     let member_config = if account_id == caller {
         config.clone()
     } else {
-        assume(config, options, &calls, account_id, &org.role_name).await?
+        assume(config, options, &observer, account_id, &org.role_name).await?
     };
-    let collector = AccountCollector::new(&member_config, options);
+    let collector = AccountCollector::new(&member_config, options, &observer);
     let location = if account_id == caller {
         "AWS API (caller's account)".to_string()
     } else {
@@ -226,16 +245,13 @@ async fn collect_member(
         None if account_id == caller => snapshot.source.missing.push(
             "service control policies: not applied, since organizations:DescribeOrganization failed and this may be the management account (which SCPs do not restrict)".to_string(),
         ),
-        _ => match scps_for(orgs, options, &calls, account_id, scp_cache).await {
+        _ => match scps_for(&orgs, options, &observer, account_id, scp_cache).await {
             Ok(levels) => snapshot.service_control_policies = Some(levels),
             Err(err) => snapshot
                 .source
                 .missing
                 .push(format!("service control policies: {err}")),
         },
-    }
-    for (action, count) in calls.snapshot() {
-        *snapshot.source.api_calls.entry(action).or_default() += count;
     }
     Ok(snapshot)
 }
@@ -245,14 +261,15 @@ async fn collect_member(
 async fn assume(
     config: &SdkConfig,
     options: &LiveOptions,
-    calls: &CallCounter,
+    observer: &Observer,
     account_id: &str,
     role_name: &str,
 ) -> Result<SdkConfig, CollectError> {
     let partition = "aws";
     let role_arn = format!("arn:{partition}:iam::{account_id}:role/{role_name}");
-    calls.count("sts:AssumeRole");
-    let output = aws_sdk_sts::Client::new(config)
+    observer.pacer().wait().await;
+    let output = observer
+        .sts(config)
         .assume_role()
         .role_arn(&role_arn)
         .role_session_name("mfaguard")
@@ -295,7 +312,7 @@ async fn assume(
 async fn scps_for(
     orgs: &OrgClient,
     options: &LiveOptions,
-    calls: &CallCounter,
+    observer: &Observer,
     account_id: &str,
     cache: &Mutex<HashMap<String, ScpPolicy>>,
 ) -> Result<Vec<ScpLevel>, CollectError> {
@@ -303,7 +320,7 @@ async fn scps_for(
     let mut path = vec![(account_id.to_string(), "ACCOUNT".to_string())];
     let mut child = account_id.to_string();
     loop {
-        calls.count("organizations:ListParents");
+        observer.pacer().wait().await;
         let parents = orgs
             .list_parents()
             .child_id(&child)
@@ -330,9 +347,10 @@ async fn scps_for(
     let mut levels = Vec::new();
     for (target_id, target_type) in path {
         let mut policies = Vec::new();
+        let mut pages = Pages::new("organizations:ListPoliciesForTarget");
         let mut token: Option<String> = None;
         loop {
-            calls.count("organizations:ListPoliciesForTarget");
+            observer.pacer().wait().await;
             let page = orgs
                 .list_policies_for_target()
                 .target_id(&target_id)
@@ -349,7 +367,7 @@ async fn scps_for(
                     policies.push(cached.clone());
                     continue;
                 }
-                calls.count("organizations:DescribePolicy");
+                observer.pacer().wait().await;
                 let described = orgs
                     .describe_policy()
                     .policy_id(policy_id)
@@ -377,8 +395,8 @@ async fn scps_for(
                     .insert(policy_id.to_string(), policy.clone());
                 policies.push(policy);
             }
-            match page.next_token() {
-                Some(next) => token = Some(next.to_string()),
+            match pages.next(None, page.next_token())? {
+                Some(next) => token = Some(next),
                 None => break,
             }
         }

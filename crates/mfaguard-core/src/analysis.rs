@@ -89,6 +89,8 @@ pub fn analyze(snapshots: &[Snapshot], config: &Config, now: DateTime<Utc>) -> R
         generated_at: now,
         accounts,
         failed_accounts: Vec::new(),
+        organization_api_calls: Default::default(),
+        organization_retries: None,
         warnings,
         checks,
         kpis: kpi::compute(&identities),
@@ -154,6 +156,7 @@ fn account_summary(
         credential_report_age_hours: age_hours.map(crate::kpi::round1),
         limitations,
         api_calls: snapshot.source.api_calls.clone(),
+        retries: snapshot.source.retries,
     }
 }
 

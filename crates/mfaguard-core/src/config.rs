@@ -14,6 +14,14 @@
 //!
 //! [scan]
 //! max_report_age_hours = 4
+//!
+//! [live]                        # live collection; flags override these
+//! connect_timeout_seconds = 5
+//! read_timeout_seconds = 30
+//! call_timeout_seconds = 120
+//! report_timeout_seconds = 120
+//! account_timeout_seconds = 900
+//! max_attempts = 8
 //! ```
 
 use std::path::Path;
@@ -31,8 +39,39 @@ pub struct Config {
     pub breakglass_users: Vec<String>,
     pub exceptions: Vec<Exception>,
     pub max_report_age_hours: f64,
+    /// Live collection settings; `None` leaves the built-in default.
+    pub live: LiveSettings,
     /// The file the config was read from, for messages.
     pub source: Option<String>,
+}
+
+/// The `[live]` section: time limits (seconds) and attempts per call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveSettings {
+    pub connect_timeout_seconds: Option<f64>,
+    pub read_timeout_seconds: Option<f64>,
+    pub call_timeout_seconds: Option<f64>,
+    pub report_timeout_seconds: Option<f64>,
+    pub account_timeout_seconds: Option<f64>,
+    pub max_attempts: Option<u32>,
+}
+
+impl LiveSettings {
+    /// The first setting that is not a positive number, by key.
+    fn invalid(&self) -> Option<&'static str> {
+        [
+            ("connect_timeout_seconds", self.connect_timeout_seconds),
+            ("read_timeout_seconds", self.read_timeout_seconds),
+            ("call_timeout_seconds", self.call_timeout_seconds),
+            ("report_timeout_seconds", self.report_timeout_seconds),
+            ("account_timeout_seconds", self.account_timeout_seconds),
+            ("max_attempts", self.max_attempts.map(f64::from)),
+        ]
+        .into_iter()
+        .find(|(_, value)| value.is_some_and(|v| !(v.is_finite() && v > 0.0 && v < 1e9)))
+        .map(|(key, _)| key)
+    }
 }
 
 /// An accepted risk: a result of `check` on `resource` that is not counted as
@@ -82,6 +121,8 @@ struct RawConfig {
     exceptions: Vec<toml::Spanned<RawException>>,
     #[serde(default)]
     scan: RawScan,
+    #[serde(default)]
+    live: Option<toml::Spanned<LiveSettings>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -208,10 +249,25 @@ impl Config {
                 hours
             }
         };
+        let (live_line, live) = match raw.live {
+            Some(section) => (
+                line_of(text, section.span().start) as u64,
+                section.into_inner(),
+            ),
+            None => (0, LiveSettings::default()),
+        };
+        if let Some(key) = live.invalid() {
+            return Err(InputError::line(
+                path,
+                live_line,
+                format!("live.{key} must be a positive number"),
+            ));
+        }
         Ok(Config {
             breakglass_users: raw.breakglass.users,
             exceptions,
             max_report_age_hours,
+            live,
             source: Some(path.display().to_string()),
         })
     }
@@ -342,6 +398,28 @@ reviewed = 2026-10-01
         assert!(err.contains("cannot be in the future"), "{err}");
         let after_review = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
         assert!(config.check_dates(after_review).is_ok());
+    }
+
+    #[test]
+    fn live_settings_are_read_and_checked() {
+        let config = Config::parse(
+            Path::new("c.toml"),
+            "[live]\nread_timeout_seconds = 2.5\nmax_attempts = 3\n",
+        )
+        .expect("parses");
+        assert_eq!(config.live.read_timeout_seconds, Some(2.5));
+        assert_eq!(config.live.max_attempts, Some(3));
+        assert_eq!(config.live.call_timeout_seconds, None);
+        let err = Config::parse(
+            Path::new("c.toml"),
+            "[scan]\nmax_report_age_hours = 4\n\n[live]\ncall_timeout_seconds = 0\n",
+        )
+        .expect_err("zero is refused")
+        .to_string();
+        assert!(
+            err.contains("c.toml") && err.contains("live.call_timeout_seconds"),
+            "{err}"
+        );
     }
 
     #[test]

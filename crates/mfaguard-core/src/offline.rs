@@ -159,6 +159,7 @@ pub fn read_dir(dir: &Path, collected_at: DateTime<Utc>) -> Result<Snapshot, Inp
             collected_at,
             missing,
             api_calls: BTreeMap::new(),
+            retries: None,
         },
         credential_report,
         authorization_details,

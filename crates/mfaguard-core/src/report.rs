@@ -128,6 +128,9 @@ pub struct AccountSummary {
     /// AWS API calls made to collect the account, by operation (live scans).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub api_calls: std::collections::BTreeMap<String, u64>,
+    /// Retries among those calls and the back-off before them (live scans).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<crate::snapshot::RetryStats>,
 }
 
 /// One check of the catalogue, as the report describes it.
@@ -157,6 +160,12 @@ pub struct FailedAccount {
     pub account_id: String,
     pub name: String,
     pub error: String,
+    /// AWS API calls made for the account before it failed, by operation.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub api_calls: std::collections::BTreeMap<String, u64>,
+    /// Retries among those calls and the back-off before them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<crate::snapshot::RetryStats>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,6 +177,13 @@ pub struct Report {
     /// Accounts that failed; when not empty the scan is partial.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed_accounts: Vec<FailedAccount>,
+    /// Organisation-level AWS API calls of an organisation scan (the
+    /// caller's identity, the account list, the organisation), by operation.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub organization_api_calls: std::collections::BTreeMap<String, u64>,
+    /// Retries among those calls and the back-off before them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_retries: Option<crate::snapshot::RetryStats>,
     pub warnings: Vec<String>,
     pub checks: Vec<CheckSummary>,
     pub results: Vec<CheckResult>,

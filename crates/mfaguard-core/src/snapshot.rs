@@ -89,6 +89,20 @@ pub struct SnapshotSource {
     /// AWS API calls made to collect it, by operation (live only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_calls: BTreeMap<String, u64>,
+    /// Retries among those calls and the time spent waiting before them
+    /// (live only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<RetryStats>,
+}
+
+/// Retried API calls of a live collection and the back-off before them.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetryStats {
+    /// Attempts beyond the first of each call (each is also in `api_calls`).
+    pub count: u64,
+    /// Total time waited between attempts, in seconds.
+    pub backoff_seconds: f64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

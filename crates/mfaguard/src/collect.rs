@@ -12,12 +12,16 @@ pub struct CollectArgs {
     /// `ACCOUNT_ID.json` per account.
     #[arg(long, short, value_name = "PATH")]
     output: PathBuf,
+    /// Configuration (TOML); only its `[live]` section is used here.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(flatten)]
     live: LiveArgs,
 }
 
 pub fn run(args: CollectArgs) -> Result<u8> {
-    let collected = crate::live::collect(&args.live, None)?;
+    let config = crate::scan::load_config(args.config.as_deref(), None, chrono::Utc::now())?;
+    let collected = crate::live::collect(&args.live, &config.live, None)?;
     if args.live.org {
         std::fs::create_dir_all(&args.output)
             .with_context(|| format!("cannot create {}", args.output.display()))?;
@@ -33,6 +37,9 @@ pub fn run(args: CollectArgs) -> Result<u8> {
     }
     if collected.failed.is_empty() {
         Ok(0)
+    } else if !args.live.org {
+        // The account's error is already printed.
+        Ok(crate::EXIT_ERROR)
     } else {
         eprintln!(
             "error: {} could not be collected",

@@ -150,6 +150,7 @@ pub fn load_config(
 pub fn scan(args: ScanArgs) -> Result<u8> {
     let now = parse_now(args.now.as_deref())?;
     let config = load_config(args.config.as_deref(), args.max_report_age, now)?;
+    let mut organization_calls = None;
     let (snapshots, failed) = if let Some(dir) = &args.from {
         (
             vec![mfaguard_core::offline::read_dir(dir, now)?],
@@ -158,7 +159,8 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     } else if !args.snapshot.is_empty() {
         (Snapshot::load_all(&args.snapshot)?, Vec::new())
     } else {
-        let collected = crate::live::collect(&args.live, args.shard)?;
+        let collected = crate::live::collect(&args.live, &config.live, args.shard)?;
+        organization_calls = collected.organization_calls;
         (collected.snapshots, collected.failed)
     };
     let (snapshots, failed) = crate::store_args::apply_shard(args.shard, snapshots, failed);
@@ -170,8 +172,16 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     }
     let mut report = mfaguard_core::analyze(&snapshots, &config, now);
     report.failed_accounts = failed;
+    if let Some(calls) = organization_calls {
+        report.organization_retries = Some(calls.retry_stats());
+        report.organization_api_calls = calls.calls;
+    }
+    // A text report of no account at all would only look clean; the
+    // errors are on standard error. JSON keeps its shape for tools.
+    let nothing_collected = report.accounts.is_empty() && report.is_partial();
     match &args.output_dir {
         Some(dir) => emit_all(&report, &args.formats, dir)?,
+        None if nothing_collected && args.format == ReportFormat::Text => {}
         None => emit(&report, args.format, args.output.as_deref())?,
     }
     crate::store_args::record_scan(&args.store, &report, &snapshots, &config, args.shard)?;

@@ -200,7 +200,7 @@ fn iteration(
     }
     let now = crate::scan::parse_now(args.now.as_deref())?;
     let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age, now)?;
-    let (snapshots, failed) = collect(args, now)?;
+    let (snapshots, failed) = collect(args, &config.live, now)?;
     let (snapshots, failed) = apply_shard(args.shard, snapshots, failed);
     if snapshots.is_empty() && failed.is_empty() {
         eprintln!("no account to scan");
@@ -236,6 +236,7 @@ fn iteration(
 
 fn collect(
     args: &WatchArgs,
+    live: &mfaguard_core::config::LiveSettings,
     now: chrono::DateTime<Utc>,
 ) -> Result<(Vec<Snapshot>, Vec<FailedAccount>)> {
     if let Some(dir) = &args.from {
@@ -246,7 +247,7 @@ fn collect(
     } else if !args.snapshot.is_empty() {
         Ok((Snapshot::load_all(&args.snapshot)?, Vec::new()))
     } else {
-        let collected = crate::live::collect(&args.live, args.shard)?;
+        let collected = crate::live::collect(&args.live, live, args.shard)?;
         Ok((collected.snapshots, collected.failed))
     }
 }

@@ -10,7 +10,7 @@ use iam_policy::catalog::{catalog, AccessLevel};
 use iam_policy::{Context, DecisionKind, Policy, PolicySet, Request};
 
 /// The calls the live collector makes, by the policy that must allow them.
-const ACCOUNT_CALLS: [&str; 8] = [
+const ACCOUNT_CALLS: [&str; 9] = [
     "iam:GenerateCredentialReport",
     "iam:GetCredentialReport",
     "iam:GetAccountAuthorizationDetails",
@@ -19,6 +19,8 @@ const ACCOUNT_CALLS: [&str; 8] = [
     "iam:ListMFADevices",
     "iam:ListSAMLProviders",
     "iam:ListOpenIDConnectProviders",
+    // Only when a credential-report user is missing from the details.
+    "iam:GetUser",
 ];
 const ORG_CALLS: [&str; 5] = [
     "organizations:DescribeOrganization",

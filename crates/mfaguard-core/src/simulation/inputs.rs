@@ -243,6 +243,7 @@ fn authorization_details_only(path: &Path) -> Result<Snapshot, InputError> {
             collected_at: chrono::Utc::now(),
             missing: Vec::new(),
             api_calls: BTreeMap::new(),
+            retries: None,
         },
         credential_report: crate::credential_report::CredentialReport {
             generated_time: None,
