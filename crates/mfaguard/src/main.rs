@@ -4,6 +4,7 @@ mod catalog;
 mod collect;
 mod exceptions;
 mod explain_identity;
+mod fix;
 mod history;
 mod kpi;
 mod live;
@@ -68,6 +69,10 @@ enum Command {
     Kpi(kpi::KpiArgs),
     /// Exceptions with owner, expiry, review and what they suppress.
     Exceptions(exceptions::ExceptionsArgs),
+    /// Generate the policies that enforce MFA, and prove what they change
+    /// before they are applied.
+    #[command(subcommand)]
+    Fix(fix::FixCommand),
     /// Scan on a schedule, record each scan, alert on changes (webhook).
     Watch(Box<watch::WatchArgs>),
 }
@@ -96,5 +101,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Kpi(args) => kpi::run(args),
         Command::Exceptions(args) => exceptions::run(args),
         Command::Watch(args) => watch::run(*args),
+        Command::Fix(command) => fix::run(command),
     }
 }
