@@ -12,6 +12,7 @@ pub mod fix;
 pub mod identity;
 pub mod inventory;
 pub mod kpi;
+pub mod lint;
 pub mod offline;
 pub mod pitfall;
 pub mod policies;

@@ -7,6 +7,7 @@ mod explain_identity;
 mod fix;
 mod history;
 mod kpi;
+mod lint;
 mod live;
 mod output;
 mod scan;
@@ -73,6 +74,10 @@ enum Command {
     /// before they are applied.
     #[command(subcommand)]
     Fix(fix::FixCommand),
+    /// Lint IAM policies, CloudFormation templates and Terraform plans for
+    /// MFA pitfalls, roles without MFA, console users outside MFA
+    /// enforcement and escalation without MFA.
+    Lint(lint::LintArgs),
     /// Scan on a schedule, record each scan, alert on changes (webhook).
     Watch(Box<watch::WatchArgs>),
 }
@@ -102,5 +107,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Exceptions(args) => exceptions::run(args),
         Command::Watch(args) => watch::run(*args),
         Command::Fix(command) => fix::run(command),
+        Command::Lint(args) => lint::run(args),
     }
 }
