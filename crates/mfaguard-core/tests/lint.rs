@@ -21,7 +21,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
             files(&entry, out);
         } else if matches!(
             entry.extension().and_then(|e| e.to_str()),
-            Some("json" | "yaml")
+            Some("json" | "yaml" | "tf")
         ) {
             out.push(entry);
         }
@@ -132,9 +132,23 @@ fn bad_input_names_the_file_and_where() {
         "{error}"
     );
     let hcl = dir.path().join("main.tf");
-    std::fs::write(&hcl, "resource \"aws_iam_policy\" \"p\" {}\n").unwrap();
+    std::fs::write(&hcl, "resource \"aws_iam_policy\" \"p\" {\n  name = \n}\n").unwrap();
     let error = lint::lint_file(&hcl).unwrap_err().to_string();
-    assert!(error.contains("terraform show -json"), "{error}");
+    assert!(
+        error.contains("main.tf") && error.contains("line 2"),
+        "{error}"
+    );
+    // A policy that needs Terraform to evaluate is reported, not passed.
+    let referenced = dir.path().join("referenced.tf");
+    std::fs::write(
+        &referenced,
+        "resource \"aws_iam_policy\" \"p\" {\n  name = \"p\"\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = aws_s3_bucket.b.arn }]\n  })\n}\n",
+    )
+    .unwrap();
+    let result = lint::lint_file(&referenced).unwrap();
+    assert_eq!(result.findings.len(), 1);
+    assert_eq!(result.findings[0].rule, "lint.unreadable_policy");
+    assert_eq!((result.findings[0].line, result.findings[0].column), (3, 3));
     // A policy the engine cannot read is reported, never passed.
     let unreadable = dir.path().join("unknown-operator.json");
     std::fs::write(

@@ -22,7 +22,8 @@ enum LintFormat {
 #[derive(clap::Args)]
 pub struct LintArgs {
     /// IAM policy JSON files, CloudFormation templates (.json, .yaml,
-    /// .yml), Terraform plans (`terraform show -json`), or folders of them.
+    /// .yml), Terraform plans (`terraform show -json`), Terraform files
+    /// (.tf), or folders of them.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
@@ -41,7 +42,7 @@ fn lintable(path: &Path) -> bool {
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase)
             .as_deref(),
-        Some("json" | "yaml" | "yml" | "template")
+        Some("json" | "yaml" | "yml" | "template" | "tf")
     )
 }
 

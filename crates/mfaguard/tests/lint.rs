@@ -45,9 +45,24 @@ fn sarif_and_json_for_a_folder() {
     let (code, sarif, stderr) = lint(&["--format", "sarif", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 6);
+    // The HCL sources and their plans: six findings each.
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 12);
     let (_, json, _) = lint(&["--format", "json", dir.to_str().unwrap()]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(json["findings"], 6);
-    assert_eq!(json["files"][1]["kind"], "terraform_plan");
+    assert_eq!(json["findings"], 12);
+    let kinds: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|file| file["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "terraform_hcl",
+            "terraform_hcl",
+            "terraform_plan",
+            "terraform_plan"
+        ]
+    );
 }

@@ -24,6 +24,14 @@ pub struct Located {
 }
 
 impl Located {
+    /// Positions only, for inputs that are not JSON-shaped (Terraform HCL).
+    pub fn from_positions(positions: HashMap<String, Position>) -> Located {
+        Located {
+            value: Value::Null,
+            positions,
+        }
+    }
+
     /// The position of the value at `pointer`, or of its nearest ancestor
     /// that has one.
     pub fn position(&self, pointer: &str) -> Position {

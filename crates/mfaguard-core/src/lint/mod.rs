@@ -14,6 +14,7 @@
 //!   action ([`crate::escalation`]) that the document lets through without
 //!   MFA, decided by the policy engine.
 
+mod hcl;
 mod located;
 mod model;
 mod render;
@@ -38,6 +39,7 @@ pub enum FileKind {
     CloudformationJson,
     CloudformationYaml,
     TerraformPlan,
+    TerraformHcl,
 }
 
 /// One finding, with where it is and how to fix it.
@@ -130,11 +132,15 @@ pub fn lint_text(path: &Path, text: &str) -> Result<FileResult, InputError> {
         .unwrap_or("")
         .to_ascii_lowercase();
     let yaml = matches!(extension.as_str(), "yaml" | "yml");
-    if extension == "tf" || extension == "hcl" {
-        return Err(invalid(
-            path,
-            "Terraform HCL is not read: lint the plan instead (terraform plan -out plan.bin && terraform show -json plan.bin > plan.json)",
-        ));
+    if extension == "tf" {
+        let (located, model) = hcl::read(text).map_err(|message| invalid(path, message))?;
+        let mut findings = rules::run(&file, &located, &model);
+        findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+        return Ok(FileResult {
+            file,
+            kind: FileKind::TerraformHcl,
+            findings,
+        });
     }
     let located = if yaml {
         parse_yaml(text)

@@ -28,6 +28,9 @@ pub struct Document {
     /// Users and groups (by name) it applies to.
     pub users: Vec<String>,
     pub groups: Vec<String>,
+    /// Why the document could not be obtained from the file, when it could
+    /// not.
+    pub unreadable: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +123,7 @@ pub fn read(located: &Located, yaml: bool) -> Result<(FileKind, Model), String> 
                 value: value.clone(),
                 users: Vec::new(),
                 groups: Vec::new(),
+                unreadable: None,
             }],
             console_users: Vec::new(),
         };
@@ -210,6 +214,7 @@ fn cloudformation(template: &Value) -> Model {
                 value: value.clone(),
                 users,
                 groups,
+                unreadable: None,
             })
         };
         match kind {
@@ -406,6 +411,7 @@ fn terraform_plan(plan: &Value) -> Model {
                     value,
                     users,
                     groups,
+                    unreadable: None,
                 });
             }
         };

@@ -191,6 +191,22 @@ pub fn run(file: &str, located: &Located, model: &Model) -> Vec<Finding> {
     };
     let mut parsed: Vec<Option<Policy>> = Vec::new();
     for document in &model.documents {
+        if let Some(why) = &document.unreadable {
+            emitter.emit(
+                UNREADABLE,
+                Severity::High,
+                document,
+                None,
+                format!(
+                    "{}: {why}; nothing about it can be decided",
+                    document.resource
+                ),
+                "Lint the Terraform plan, where the policy is evaluated.",
+                None,
+            );
+            parsed.push(None);
+            continue;
+        }
         pitfalls(&mut emitter, document);
         let policy = match Policy::from_value(&resolve(&document.value)) {
             Ok(policy) => Some(policy),
@@ -486,6 +502,7 @@ fn login_profile_rule(emitter: &mut Emitter<'_>, model: &Model, parsed: &[Option
             value: Value::Null,
             users: Vec::new(),
             groups: Vec::new(),
+            unreadable: None,
         };
         emitter.emit(
             LOGIN_PROFILE,
