@@ -1,6 +1,7 @@
 //! `mfaguard lint`: reads IAM policy files, CloudFormation templates (JSON
-//! and YAML) and Terraform plans (`terraform show -json`) into the engine's
-//! policies, with the file position of every statement, and reports:
+//! and YAML), Terraform plans (`terraform show -json`) and Terraform HCL
+//! (where its policies are literals) into the engine's policies, with the
+//! file position of every statement, and reports:
 //!
 //! * `iam.mfa_condition_pitfall`: the detector of the check of that name
 //!   ([`crate::pitfall`]), one rule set for both;
