@@ -12,6 +12,23 @@ fi
 if ! "$venv/bin/python" -c 'import moto, werkzeug, flask' 2>/dev/null || [ ! -x "$venv/bin/aws" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' 'awscli==1.46.3'
 fi
+# The linters `mfaguard lint` is compared with (scripts/compare-linters.sh),
+# and cfn-lint, which validates the CloudFormation of `mfaguard fix policy`
+# in the tests. checkov has its own environment: its pins clash with moto's.
+linters=.tools/linters
+if [ ! -x "$linters/bin/python" ]; then
+  python3 -m venv "$linters"
+fi
+if [ ! -x "$linters/bin/cfn-lint" ] || [ ! -x "$linters/bin/parliament" ]; then
+  "$linters/bin/pip" install --quiet --disable-pip-version-check 'cfn-lint==1.58.0' 'parliament==1.6.4'
+fi
+checkov=.tools/checkov
+if [ ! -x "$checkov/bin/python" ]; then
+  python3 -m venv "$checkov"
+fi
+if [ ! -x "$checkov/bin/checkov" ]; then
+  "$checkov/bin/pip" install --quiet --disable-pip-version-check 'checkov==3.3.30'
+fi
 # The Node driver of the differential test against @cloud-copilot/iam-simulate
 # (versions pinned by scripts/iam-simulate/package-lock.json); reinstalled only
 # when the lock file changed.
@@ -26,3 +43,4 @@ else
   echo "test tools: npm not found; the differential test against iam-simulate will be skipped"
 fi
 echo "test tools: $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'), $("$venv/bin/aws" --version 2>&1)"
+echo "test tools: cfn-lint $("$linters/bin/cfn-lint" --version 2>&1 | awk '{print $2}'), parliament $("$linters/bin/pip" show parliament 2>/dev/null | awk '/^Version/ {print $2}'), checkov $("$checkov/bin/checkov" --version 2>&1)"

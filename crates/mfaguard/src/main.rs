@@ -4,8 +4,10 @@ mod catalog;
 mod collect;
 mod exceptions;
 mod explain_identity;
+mod fix;
 mod history;
 mod kpi;
+mod lint;
 mod live;
 mod output;
 mod scan;
@@ -68,6 +70,14 @@ enum Command {
     Kpi(kpi::KpiArgs),
     /// Exceptions with owner, expiry, review and what they suppress.
     Exceptions(exceptions::ExceptionsArgs),
+    /// Generate the policies that enforce MFA, and prove what they change
+    /// before they are applied.
+    #[command(subcommand)]
+    Fix(fix::FixCommand),
+    /// Lint IAM policies, CloudFormation templates and Terraform plans for
+    /// MFA pitfalls, roles without MFA, console users outside MFA
+    /// enforcement and escalation without MFA.
+    Lint(lint::LintArgs),
     /// Scan on a schedule, record each scan, alert on changes (webhook).
     Watch(Box<watch::WatchArgs>),
 }
@@ -96,5 +106,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Kpi(args) => kpi::run(args),
         Command::Exceptions(args) => exceptions::run(args),
         Command::Watch(args) => watch::run(*args),
+        Command::Fix(command) => fix::run(command),
+        Command::Lint(args) => lint::run(args),
     }
 }

@@ -70,7 +70,7 @@ pub struct ScanArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum FailOn {
+pub(crate) enum FailOn {
     Critical,
     High,
     Medium,
@@ -80,7 +80,7 @@ enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub(crate) fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Critical => Some(Severity::Critical),
             FailOn::High => Some(Severity::High),
