@@ -141,6 +141,25 @@ impl Universe {
             .collect()
     }
 
+    /// `range` cut where the service changes: one range per service.
+    pub fn service_ranges(&self, range: Range<usize>) -> Vec<Range<usize>> {
+        let mut ranges = Vec::new();
+        let mut start = range.start;
+        for index in range.clone().skip(1) {
+            if !self.actions[index]
+                .service
+                .eq_ignore_ascii_case(&self.actions[index - 1].service)
+            {
+                ranges.push(start..index);
+                start = index;
+            }
+        }
+        if start < range.end {
+            ranges.push(start..range.end);
+        }
+        ranges
+    }
+
     /// The representative resource of every action, for one account.
     pub fn representative_resources(&self, partition: &str, account: &str) -> Vec<String> {
         self.actions

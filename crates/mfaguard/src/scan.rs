@@ -151,7 +151,8 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
 
 fn emit(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
     let text = match format {
-        Format::Json => mfaguard_report::render_json(report),
+        // Streamed: a large account's report is never held as one string.
+        Format::Json => return stream_json(report, output),
         Format::Text => {
             let color = if output.is_none()
                 && std::io::stdout().is_terminal()
@@ -168,5 +169,18 @@ fn emit(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write the report to {}", path.display())),
         None => write_stdout(&text),
+    }
+}
+
+fn stream_json(report: &Report, output: Option<&Path>) -> Result<()> {
+    match output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| mfaguard_report::write_json(report, file))
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => match mfaguard_report::write_json(report, std::io::stdout().lock()) {
+            // A closed pipe (`mfaguard ... | head`) is not an error.
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("cannot write to standard output"),
+        },
     }
 }
