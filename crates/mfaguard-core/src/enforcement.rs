@@ -261,34 +261,31 @@ pub fn analyze(snapshot: &Snapshot, subjects: &[Subject<'_>]) -> Vec<Outcome> {
         analyse_group(&env, &subjects[group.subject], group)
     });
 
-    subjects
-        .iter()
-        .zip(group_of_subject)
-        .map(|(subject, group)| {
-            let result = &results[group];
-            let enforcement = if subject.needs_enforcement {
-                result.enforcement.clone().map(|mut enforcement| {
-                    if enforcement.verdict == Verdict::Enforced
-                        && subject.kind == IdentityType::User
-                    {
-                        check_enrolment(
-                            &env,
-                            &groups[group].effective.set,
-                            subject,
-                            &mut enforcement,
-                        );
-                    }
-                    enforcement
-                })
-            } else {
-                None
-            };
-            Outcome {
-                privilege: result.privilege.clone(),
-                enforcement,
-            }
-        })
-        .collect()
+    // Each subject's own part (the enrolment requests name it) is spread
+    // over the cores too.
+    let members: Vec<(&Subject<'_>, usize)> = subjects.iter().zip(group_of_subject).collect();
+    run_parallel(&members, |&(subject, group)| {
+        let result = &results[group];
+        let enforcement = if subject.needs_enforcement {
+            result.enforcement.clone().map(|mut enforcement| {
+                if enforcement.verdict == Verdict::Enforced && subject.kind == IdentityType::User {
+                    check_enrolment(
+                        &env,
+                        &groups[group].effective.set,
+                        subject,
+                        &mut enforcement,
+                    );
+                }
+                enforcement
+            })
+        } else {
+            None
+        };
+        Outcome {
+            privilege: result.privilege.clone(),
+            enforcement,
+        }
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -391,14 +388,16 @@ fn names_subject(
         })
 }
 
-fn run_parallel<T: Send>(groups: &[Group], work: impl Fn(&Group) -> T + Sync) -> Vec<T> {
+/// `work` applied to every item, the items shared out over the cores; the
+/// results in the items' order.
+fn run_parallel<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(groups.len().max(1));
+        .min(items.len().max(1));
     let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<T>> = Vec::with_capacity(groups.len());
-    slots.resize_with(groups.len(), || None);
+    let mut slots: Vec<Option<T>> = Vec::with_capacity(items.len());
+    slots.resize_with(items.len(), || None);
     let done: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -406,10 +405,10 @@ fn run_parallel<T: Send>(groups: &[Group], work: impl Fn(&Group) -> T + Sync) ->
                     let mut out = Vec::new();
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(group) = groups.get(index) else {
+                        let Some(item) = items.get(index) else {
                             break;
                         };
-                        out.push((index, work(group)));
+                        out.push((index, work(item)));
                     }
                     out
                 })
@@ -430,7 +429,7 @@ fn run_parallel<T: Send>(groups: &[Group], work: impl Fn(&Group) -> T + Sync) ->
         .enumerate()
         .map(|(index, slot)| match slot {
             Some(value) => value,
-            None => work(&groups[index]),
+            None => work(&items[index]),
         })
         .collect()
 }
