@@ -57,7 +57,7 @@ for run in $(seq "$runs"); do
   echo "$seconds $kib" >> "$work/mfaguard.times"
   echo "   run $run: mfaguard ${seconds} s, peak memory $((kib / 1024)) MiB"
   if [ "$cloudsplaining" = yes ]; then
-    rm -rf "$work/cloudsplaining"
+    rm -rf "$work/cloudsplaining"; mkdir "$work/cloudsplaining"
     /usr/bin/time -f "%e %M" -o "$work/time" \
       "$venv/bin/cloudsplaining" scan --skip-open-report \
         --input-file "$work/account/account-authorization-details.json" \
