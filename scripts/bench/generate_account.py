@@ -2,10 +2,21 @@
 """Generates a large synthetic account as the AWS CLI would export it, for
 the analysis benchmark (scripts/bench-analysis.sh).
 
-Shape (defaults): 20,000 users, 2,000 roles, 1,000 customer managed
-policies, group-heavy as real accounts are: every user is in a department
-group, most in a job-function group, most in the MFA-enforcing group; a few
-have inline policies of their own. Deterministic for a given --seed.
+Size (defaults): 20,000 users, 2,000 roles, 1,000 customer managed
+policies. Shape (--shape, each knob can be overridden):
+
+* uniform: every user in one of 20 department groups, 70% in one of 10
+  job-function groups, 90% in the MFA-enforcing group, 10% on a second
+  path, 1% with an inline policy of their own (few distinct permission
+  sets: the shape of the first benchmark);
+* varied: 200 groups, 1-3 of them per user, 90% in the MFA-enforcing group,
+  4% with a managed policy attached directly, 3% with an inline policy of
+  their own, four paths, a permissions boundary on every user of one path;
+* all-unique: varied, with an inline policy of its own on every user.
+
+Prints the knobs and the number of distinct permission sets among the users
+(same policies and boundary; and also same path, which the analysis treats
+as a different identity shape). Deterministic for a given --seed.
 """
 
 import argparse
@@ -84,14 +95,55 @@ def attached(arn):
     return {"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn}
 
 
+SHAPES = {
+    "uniform": {"groups": 30, "groups_per_user": "1-2", "mfa_share": 0.9, "direct_share": 0.0,
+                "inline_share": 0.01, "paths": 2, "boundary_paths": 0},
+    "varied": {"groups": 200, "groups_per_user": "1-3", "mfa_share": 0.9, "direct_share": 0.04,
+               "inline_share": 0.03, "paths": 4, "boundary_paths": 1},
+    "all-unique": {"groups": 200, "groups_per_user": "1-3", "mfa_share": 0.9, "direct_share": 0.04,
+                   "inline_share": 1.0, "paths": 4, "boundary_paths": 1},
+}
+
+BOUNDARY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "WorkloadServices", "Effect": "Allow",
+         "Action": ["s3:*", "ec2:*", "dynamodb:*", "lambda:*", "sqs:*", "logs:*", "cloudwatch:*", "kms:*"],
+         "Resource": "*"},
+        {"Sid": "OwnCredentials", "Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::*:user/*"},
+        {"Sid": "NoKeyDeletion", "Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"},
+    ],
+}
+
+
+def parse_range(text):
+    low, _, high = text.partition("-")
+    return int(low), int(high or low)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out")
     parser.add_argument("--users", type=int, default=20000)
     parser.add_argument("--roles", type=int, default=2000)
     parser.add_argument("--policies", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="uniform")
+    parser.add_argument("--groups", type=int, help="groups besides the MFA-enforcing one")
+    parser.add_argument("--groups-per-user", help="MIN-MAX groups per user (varied shapes)")
+    parser.add_argument("--mfa-share", type=float, help="share of users in the MFA-enforcing group")
+    parser.add_argument("--direct-share", type=float, help="share of users with a managed policy attached directly")
+    parser.add_argument("--inline-share", type=float, help="share of users with an inline policy of their own")
+    parser.add_argument("--paths", type=int, help="number of user paths")
+    parser.add_argument("--boundary-paths", type=int, help="paths whose users have a permissions boundary")
     args = parser.parse_args()
+    knobs = dict(SHAPES[args.shape])
+    for knob in knobs:
+        value = getattr(args, knob)
+        if value is not None:
+            knobs[knob] = value
+    if args.shape == "uniform" and knobs != SHAPES["uniform"]:
+        parser.error("the uniform shape has fixed knobs; use --shape varied to change them")
     rng = random.Random(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
@@ -113,21 +165,43 @@ def main():
                "Arn": f"arn:aws:iam::{ACCOUNT}:group/mfa-required",
                "GroupPolicyList": [{"PolicyName": "force-mfa", "PolicyDocument": FORCE_MFA}],
                "AttachedManagedPolicies": []}]
+    uniform = args.shape == "uniform"
+    boundary_arn = f"arn:aws:iam::{ACCOUNT}:policy/boundaries/workload-boundary"
+    if knobs["boundary_paths"] > 0:
+        policies.append(managed(boundary_arn, "workload-boundary", BOUNDARY))
     departments = []
-    for index in range(20):
+    for index in range(20 if uniform else 0):
         name = f"dept-{index:02d}"
         departments.append(name)
         groups.append({"Path": "/", "GroupName": name, "GroupId": f"AGPADEPT{index:013d}",
                        "Arn": f"arn:aws:iam::{ACCOUNT}:group/{name}", "GroupPolicyList": [],
                        "AttachedManagedPolicies": [attached(arn) for arn in rng.sample(policy_arns, 5)]})
     functions = []
-    for index in range(10):
+    for index in range(10 if uniform else 0):
         name = f"function-{index:02d}"
         functions.append(name)
         extra = [admin_arn] if index == 0 else ([readonly_arn] if index < 4 else [])
         groups.append({"Path": "/", "GroupName": name, "GroupId": f"AGPAFUNC{index:013d}",
                        "Arn": f"arn:aws:iam::{ACCOUNT}:group/{name}", "GroupPolicyList": [],
                        "AttachedManagedPolicies": [attached(arn) for arn in rng.sample(policy_arns, 3) + extra]})
+    teams = []
+    for index in range(0 if uniform else knobs["groups"]):
+        name = f"team-{index:03d}"
+        teams.append(name)
+        # Administrators are few: two small groups.
+        extra = [admin_arn] if index in (37, 151) else ([readonly_arn] if index % 10 == 3 else [])
+        groups.append({"Path": "/", "GroupName": name, "GroupId": f"AGPATEAM{index:013d}",
+                       "Arn": f"arn:aws:iam::{ACCOUNT}:group/{name}",
+                       "GroupPolicyList": [{"PolicyName": "team", "PolicyDocument": customer_policy(rng, index)}]
+                       if index % 4 == 0 else [],
+                       "AttachedManagedPolicies": [attached(arn) for arn in rng.sample(policy_arns, rng.randint(1, 4)) + extra]})
+    paths = ["/"] + [f"/{name}/" for name in ("contractors", "engineering", "finance", "ops", "sales", "legal",
+                                               "support")[:max(knobs["paths"], 1) - 1]]
+    boundary_paths = paths[len(paths) - knobs["boundary_paths"]:] if knobs["boundary_paths"] > 0 else []
+    low, high = parse_range(knobs["groups_per_user"])
+    popularity = [1 / (rank + 1) ** 1.3 for rank in range(len(teams))]
+    distinct = set()
+    distinct_with_path = set()
 
     users = []
     rows = ["user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
@@ -145,19 +219,45 @@ def main():
                         "EnableDate": "2019-01-02T00:00:00+00:00"}]
     for index in range(args.users):
         name = f"user{index:05d}"
-        path = "/" if rng.random() < 0.9 else "/contractors/"
+        direct = []
+        boundary = None
+        if uniform:
+            path = "/" if rng.random() < 0.9 else "/contractors/"
+            member_of = [rng.choice(departments)]
+            if rng.random() < 0.7:
+                member_of.append(rng.choice(functions))
+        else:
+            # Most users on the root path, the rest spread over the others.
+            path = "/" if rng.random() < 0.7 or len(paths) == 1 else rng.choice(paths[1:])
+            # Group sizes follow a power law, as in real accounts: a few
+            # large groups, a long tail of small ones.
+            wanted = min(rng.randint(low, high), len(teams))
+            member_of = []
+            while len(member_of) < wanted:
+                team = rng.choices(teams, popularity)[0]
+                if team not in member_of:
+                    member_of.append(team)
+            if rng.random() < knobs["direct_share"]:
+                direct = [attached(rng.choice(policy_arns))]
+            if path in boundary_paths:
+                boundary = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary_arn}
         arn = f"arn:aws:iam::{ACCOUNT}:user{path}{name}"
-        member_of = [rng.choice(departments)]
-        if rng.random() < 0.7:
-            member_of.append(rng.choice(functions))
-        if rng.random() < 0.9:
+        if rng.random() < knobs["mfa_share"]:
             member_of.append("mfa-required")
         inline = []
-        if rng.random() < 0.01:
+        if rng.random() < knobs["inline_share"]:
             inline.append({"PolicyName": "own", "PolicyDocument": customer_policy(rng, index)})
-        users.append({"Path": path, "UserName": name, "UserId": f"AIDA{index:017d}", "Arn": arn,
-                      "CreateDate": "2024-01-01T00:00:00+00:00", "UserPolicyList": inline,
-                      "GroupList": member_of, "AttachedManagedPolicies": [], "Tags": []})
+        user = {"Path": path, "UserName": name, "UserId": f"AIDA{index:017d}", "Arn": arn,
+                "CreateDate": "2024-01-01T00:00:00+00:00", "UserPolicyList": inline,
+                "GroupList": member_of, "AttachedManagedPolicies": direct, "Tags": []}
+        if boundary:
+            user["PermissionsBoundary"] = boundary
+        users.append(user)
+        # An inline policy belongs to its user: it makes the set distinct.
+        permission_set = (frozenset(member_of), frozenset(a["PolicyArn"] for a in direct),
+                          name if inline else None, boundary is not None)
+        distinct.add(permission_set)
+        distinct_with_path.add((permission_set, path))
         console = rng.random() < 0.8
         mfa = console and rng.random() < 0.6
         key = rng.random() < 0.3
@@ -207,6 +307,9 @@ def main():
     with open(os.path.join(args.out, "account-summary.json"), "w") as out:
         json.dump({"SummaryMap": {"AccountMFAEnabled": 1, "AccountPasswordPresent": 1,
                                   "AccountAccessKeysPresent": 0, "Users": args.users}}, out)
+    described = ", ".join(f"{knob}={value}" for knob, value in knobs.items())
+    print(f"   shape {args.shape}: users={args.users}, roles={args.roles}, policies={args.policies}, {described}")
+    print(f"   distinct permission sets among users: {len(distinct)} ({len(distinct_with_path)} counting the path)")
 
 
 if __name__ == "__main__":

@@ -24,9 +24,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use iam_policy::{Context, Decision, DecisionKind, Layer, MfaState, PolicySet, Request};
 use serde::Serialize;
 
+use crate::action_classes::{classify, StatementActions};
 use crate::escalation::{ESCALATION_ACTIONS, ONLY_FOR_OTHERS, PASSROLE_COMBINATIONS};
 use crate::identity::{IdentityType, Privilege};
-use crate::policies::ResolvedPolicies;
+use crate::policies::{PolicySource, ResolvedPolicies};
 use crate::policy_set::{EffectivePolicies, PolicyCache};
 use crate::snapshot::Snapshot;
 use crate::universe::{self, Principal, ResourceCandidates, Universe};
@@ -199,9 +200,28 @@ pub fn analyze(snapshot: &Snapshot, subjects: &[Subject<'_>]) -> Vec<Outcome> {
         .enumerate()
         .map(|(index, action)| (action.name.to_ascii_lowercase(), index))
         .collect();
+    let mut interned: HashMap<&str, u32> = HashMap::new();
+    let representative_ids = resources
+        .iter()
+        .map(|resource| {
+            let next = u32::try_from(interned.len()).unwrap_or(u32::MAX);
+            *interned.entry(resource.as_str()).or_insert(next)
+        })
+        .collect();
+    let flags = universe
+        .actions
+        .iter()
+        .map(|action| ActionFlags {
+            escalation: is_escalation(&action.name),
+            reads_secrets: reads_secrets(&action.name),
+        })
+        .collect();
     let env = Env {
         universe,
         resources: &resources,
+        representative_ids,
+        flags,
+        statement_actions: StatementActions::new(),
         lookup: &lookup,
         partition: &partition,
         account: &account,
@@ -209,16 +229,13 @@ pub fn analyze(snapshot: &Snapshot, subjects: &[Subject<'_>]) -> Vec<Outcome> {
 
     // Group subjects that must get the same answer.
     let mut cache = PolicyCache::new();
-    let mut tokens: HashMap<u64, HashSet<String>> = HashMap::new();
+    let mut tokens: HashMap<PolicySource, HashSet<String>> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     let mut group_of_key: HashMap<GroupKey, usize> = HashMap::new();
     let mut group_of_subject = Vec::with_capacity(subjects.len());
     for (index, subject) in subjects.iter().enumerate() {
         let effective = cache.effective(snapshot, &subject.resolved);
-        let named = tokens
-            .entry(effective.fingerprint)
-            .or_insert_with(|| policy_tokens(&subject.resolved))
-            .contains(subject.name);
+        let named = names_subject(&mut tokens, subject);
         let key = GroupKey {
             fingerprint: effective.fingerprint,
             kind: subject.kind,
@@ -248,34 +265,31 @@ pub fn analyze(snapshot: &Snapshot, subjects: &[Subject<'_>]) -> Vec<Outcome> {
         analyse_group(&env, &subjects[group.subject], group)
     });
 
-    subjects
-        .iter()
-        .zip(group_of_subject)
-        .map(|(subject, group)| {
-            let result = &results[group];
-            let enforcement = if subject.needs_enforcement {
-                result.enforcement.clone().map(|mut enforcement| {
-                    if enforcement.verdict == Verdict::Enforced
-                        && subject.kind == IdentityType::User
-                    {
-                        check_enrolment(
-                            &env,
-                            &groups[group].effective.set,
-                            subject,
-                            &mut enforcement,
-                        );
-                    }
-                    enforcement
-                })
-            } else {
-                None
-            };
-            Outcome {
-                privilege: result.privilege.clone(),
-                enforcement,
-            }
-        })
-        .collect()
+    // Each subject's own part (the enrolment requests name it) is spread
+    // over the cores too.
+    let members: Vec<(&Subject<'_>, usize)> = subjects.iter().zip(group_of_subject).collect();
+    run_parallel(&members, |&(subject, group)| {
+        let result = &results[group];
+        let enforcement = if subject.needs_enforcement {
+            result.enforcement.clone().map(|mut enforcement| {
+                if enforcement.verdict == Verdict::Enforced && subject.kind == IdentityType::User {
+                    check_enrolment(
+                        &env,
+                        &groups[group].effective.set,
+                        subject,
+                        &mut enforcement,
+                    );
+                }
+                enforcement
+            })
+        } else {
+            None
+        };
+        Outcome {
+            privilege: result.privilege.clone(),
+            enforcement,
+        }
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -302,9 +316,21 @@ struct GroupResult {
 struct Env<'e> {
     universe: &'e Universe,
     resources: &'e [String],
+    /// Per action: its representative resource as an interned id.
+    representative_ids: Vec<u32>,
+    /// Per action: how it ranks in a sample.
+    flags: Vec<ActionFlags>,
+    statement_actions: StatementActions,
     lookup: &'e HashMap<String, usize>,
     partition: &'e str,
     account: &'e str,
+}
+
+/// What puts an action early in a sample, within its access level.
+#[derive(Debug, Clone, Copy)]
+struct ActionFlags {
+    escalation: bool,
+    reads_secrets: bool,
 }
 
 impl Env<'_> {
@@ -316,9 +342,9 @@ impl Env<'_> {
     }
 }
 
-/// Every name-like token of an identity's documents (split on characters
-/// that cannot occur in an IAM name), to tell whether they name it.
-fn policy_tokens(resolved: &ResolvedPolicies<'_>) -> HashSet<String> {
+/// Every name-like token of a policy document (split on characters that
+/// cannot occur in an IAM name), to tell whether it names an identity.
+fn policy_tokens(document: &serde_json::Value) -> HashSet<String> {
     fn walk(value: &serde_json::Value, tokens: &mut HashSet<String>) {
         match value {
             serde_json::Value::String(text) => add(text, tokens),
@@ -341,22 +367,41 @@ fn policy_tokens(resolved: &ResolvedPolicies<'_>) -> HashSet<String> {
         }
     }
     let mut tokens = HashSet::new();
-    for applied in resolved.identity.iter().chain(resolved.boundary.iter()) {
-        if let Some(document) = applied.document {
-            walk(&document.0, &mut tokens);
-        }
-    }
+    walk(document, &mut tokens);
     tokens
 }
 
-fn run_parallel<T: Send>(groups: &[Group], work: impl Fn(&Group) -> T + Sync) -> Vec<T> {
+/// Whether one of the identity's documents (identity policies or boundary)
+/// names it; each document is tokenised once however many identities it
+/// reaches.
+fn names_subject(
+    tokens: &mut HashMap<PolicySource, HashSet<String>>,
+    subject: &Subject<'_>,
+) -> bool {
+    let resolved = &subject.resolved;
+    resolved
+        .identity
+        .iter()
+        .chain(resolved.boundary.iter())
+        .any(|applied| match applied.document {
+            Some(document) => tokens
+                .entry(applied.source.clone())
+                .or_insert_with(|| policy_tokens(&document.0))
+                .contains(subject.name),
+            None => false,
+        })
+}
+
+/// `work` applied to every item, the items shared out over the cores; the
+/// results in the items' order.
+fn run_parallel<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(groups.len().max(1));
+        .min(items.len().max(1));
     let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<T>> = Vec::with_capacity(groups.len());
-    slots.resize_with(groups.len(), || None);
+    let mut slots: Vec<Option<T>> = Vec::with_capacity(items.len());
+    slots.resize_with(items.len(), || None);
     let done: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -364,10 +409,10 @@ fn run_parallel<T: Send>(groups: &[Group], work: impl Fn(&Group) -> T + Sync) ->
                     let mut out = Vec::new();
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(group) = groups.get(index) else {
+                        let Some(item) = items.get(index) else {
                             break;
                         };
-                        out.push((index, work(group)));
+                        out.push((index, work(item)));
                     }
                     out
                 })
@@ -388,7 +433,7 @@ fn run_parallel<T: Send>(groups: &[Group], work: impl Fn(&Group) -> T + Sync) ->
         .enumerate()
         .map(|(index, slot)| match slot {
             Some(value) => value,
-            None => work(&groups[index]),
+            None => work(&items[index]),
         })
         .collect()
 }
@@ -606,85 +651,129 @@ fn sweep(
     contexts: &Contexts,
     effective: &EffectivePolicies,
 ) -> Enforcement {
-    let no_mfa = [
-        (NoMfaContext::AccessKeys, &contexts.access_keys),
-        (NoMfaContext::ConsoleWithoutMfa, &contexts.console),
-    ];
     let allowable = env.universe.allowable(set);
-    let mut found: Vec<(usize, &str, Vec<NoMfaContext>)> = Vec::new();
-    for index in allowable.iter().cloned().flatten() {
-        let action = &env.universe.actions[index];
-        let mut resource = None;
-        let mut without_mfa = Vec::new();
-        for (kind, ctx) in no_mfa {
-            if let Some(allowed_on) = first_allowed(
-                set,
-                &action.name,
-                &env.resources[index],
-                candidates.for_service(&action.service),
-                ctx,
-            ) {
-                resource.get_or_insert(allowed_on);
-                without_mfa.push(kind);
+    // Each found action points at the outcome of its class.
+    let mut outcomes: Vec<ClassOutcome<'_>> = Vec::new();
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for range in allowable
+        .iter()
+        .flat_map(|range| env.universe.service_ranges(range.clone()))
+    {
+        match classify(
+            set,
+            env.universe,
+            range.clone(),
+            &env.representative_ids,
+            &env.statement_actions,
+        ) {
+            Some(classes) => {
+                for class in classes {
+                    let Some(&exemplar) = class.actions.first() else {
+                        continue;
+                    };
+                    let Some(outcome) =
+                        allowed_without_mfa(env, set, candidates, contexts, exemplar)
+                    else {
+                        continue;
+                    };
+                    // When the resource does not matter, each member is
+                    // allowed on its own representative resource; anything
+                    // else would mean the class was wrong, so decide the
+                    // members one by one then.
+                    let shared = class.resource_matters
+                        || outcome.resource == env.resources[exemplar].as_str();
+                    if shared {
+                        outcomes.push(ClassOutcome {
+                            resource_shared: class.resource_matters,
+                            ..outcome
+                        });
+                        let slot = outcomes.len() - 1;
+                        found.extend(class.actions.iter().map(|&index| (index, slot)));
+                    } else {
+                        for &index in &class.actions {
+                            if let Some(outcome) =
+                                allowed_without_mfa(env, set, candidates, contexts, index)
+                            {
+                                outcomes.push(outcome);
+                                found.push((index, outcomes.len() - 1));
+                            }
+                        }
+                    }
+                }
             }
-        }
-        if let Some(resource) = resource {
-            found.push((index, resource, without_mfa));
+            None => {
+                for index in range {
+                    if let Some(outcome) =
+                        allowed_without_mfa(env, set, candidates, contexts, index)
+                    {
+                        outcomes.push(outcome);
+                        found.push((index, outcomes.len() - 1));
+                    }
+                }
+            }
         }
     }
 
     let mut allowed = AllowedWithoutMfa::none();
-    let mut listed = Vec::with_capacity(found.len());
-    for (index, resource, without_mfa) in found {
-        let action = &env.universe.actions[index];
-        let decision = set.evaluate(&Request::new(
-            &action.name,
-            resource,
-            contexts.no_mfa(&without_mfa),
-        ));
-        let depends_on: Vec<String> = decision.depends_on.iter().cloned().collect();
-        if !depends_on.is_empty() {
+    allowed.count = found.len();
+    let mut used = vec![false; outcomes.len()];
+    for &(_, slot) in &found {
+        let outcome = &outcomes[slot];
+        if !outcome.depends_on.is_empty() {
             allowed.conditional += 1;
-            allowed.depends_on.extend(depends_on.iter().cloned());
+            if !used[slot] {
+                used[slot] = true;
+                allowed
+                    .depends_on
+                    .extend(outcome.depends_on.iter().cloned());
+            }
         }
-        listed.push((
-            action.access_level,
-            decision,
+    }
+    // Most dangerous first: access level, escalation, secret reads, then
+    // unconditional before conditional, then by name (the catalogue order).
+    let rank = |&(index, slot): &(usize, usize)| {
+        let flags = env.flags[index];
+        (
+            std::cmp::Reverse(env.universe.actions[index].access_level),
+            std::cmp::Reverse(flags.escalation),
+            std::cmp::Reverse(flags.reads_secrets),
+            !outcomes[slot].depends_on.is_empty(),
+            index,
+        )
+    };
+    if found.len() > SAMPLE_SIZE {
+        found.select_nth_unstable_by_key(SAMPLE_SIZE - 1, rank);
+        found.truncate(SAMPLE_SIZE);
+    }
+    found.sort_unstable_by_key(rank);
+    allowed.sample = found
+        .iter()
+        .map(|&(index, slot)| {
+            let action = &env.universe.actions[index];
+            let outcome = &outcomes[slot];
+            let resource = if outcome.resource_shared {
+                outcome.resource
+            } else {
+                env.resources[index].as_str()
+            };
+            let decision = set.evaluate(&Request::new(
+                &action.name,
+                resource,
+                contexts.no_mfa(&outcome.without_mfa),
+            ));
             AllowedAction {
                 action: action.name.clone(),
                 access_level: action.access_level.as_str(),
                 resource: resource.to_string(),
-                without_mfa,
-                depends_on,
-                allowed_by: Vec::new(),
-            },
-        ));
-    }
-    allowed.count = listed.len();
-    listed.sort_by(|(level_a, _, a), (level_b, _, b)| {
-        level_b
-            .cmp(level_a)
-            .then_with(|| is_escalation(&b.action).cmp(&is_escalation(&a.action)))
-            .then_with(|| reads_secrets(&b.action).cmp(&reads_secrets(&a.action)))
-            .then_with(|| {
-                a.depends_on
-                    .is_empty()
-                    .cmp(&b.depends_on.is_empty())
-                    .reverse()
-            })
-            .then_with(|| a.action.cmp(&b.action))
-    });
-    allowed.sample = listed
-        .into_iter()
-        .take(SAMPLE_SIZE)
-        .map(|(_, decision, mut item)| {
-            item.allowed_by = decision
-                .reasons
-                .iter()
-                .filter(|reason| reason.layer == Layer::Identity)
-                .map(statements_of)
-                .collect();
-            item
+                without_mfa: outcome.without_mfa.clone(),
+                depends_on: outcome.depends_on.clone(),
+                allowed_by: decision
+                    .reasons
+                    .iter()
+                    .filter(|reason| reason.layer == Layer::Identity)
+                    .map(statements_of)
+                    .collect(),
+            }
         })
         .collect();
 
@@ -746,6 +835,59 @@ fn sweep(
         allowed_without_mfa: allowed,
         reasons,
     }
+}
+
+/// How one action (and every action of its class) is allowed without MFA.
+struct ClassOutcome<'r> {
+    /// The first resource it was found allowed on.
+    resource: &'r str,
+    /// False when each member of the class is allowed on its own
+    /// representative resource rather than on `resource`.
+    resource_shared: bool,
+    without_mfa: Vec<NoMfaContext>,
+    depends_on: Vec<String>,
+}
+
+/// Whether the action is allowed in some no-MFA context, where, and on
+/// which unevaluated keys that depends.
+fn allowed_without_mfa<'r>(
+    env: &'r Env<'_>,
+    set: &PolicySet,
+    candidates: &'r ResourceCandidates,
+    contexts: &Contexts,
+    index: usize,
+) -> Option<ClassOutcome<'r>> {
+    let action = &env.universe.actions[index];
+    let no_mfa = [
+        (NoMfaContext::AccessKeys, &contexts.access_keys),
+        (NoMfaContext::ConsoleWithoutMfa, &contexts.console),
+    ];
+    let mut resource = None;
+    let mut without_mfa = Vec::new();
+    for (kind, ctx) in no_mfa {
+        if let Some(allowed_on) = first_allowed(
+            set,
+            &action.name,
+            &env.resources[index],
+            candidates.for_service(&action.service),
+            ctx,
+        ) {
+            resource.get_or_insert(allowed_on);
+            without_mfa.push(kind);
+        }
+    }
+    let resource = resource?;
+    let decision = set.evaluate(&Request::new(
+        &action.name,
+        resource,
+        contexts.no_mfa(&without_mfa),
+    ));
+    Some(ClassOutcome {
+        resource,
+        resource_shared: true,
+        without_mfa,
+        depends_on: decision.depends_on.into_iter().collect(),
+    })
 }
 
 /// Actions a reader recognises, tried first when an example is needed.

@@ -1,6 +1,7 @@
 //! mfaguard's core: the snapshot model, the offline readers, the checks,
 //! identity tiers, KPIs and the Report.
 
+mod action_classes;
 pub mod analysis;
 pub mod checks;
 pub mod config;

@@ -67,6 +67,8 @@ pub struct Universe {
     pub actions: Vec<UniverseAction>,
     /// Lowercase service prefix → its actions' index range.
     services: HashMap<String, Range<usize>>,
+    /// Where each service's actions begin (but the first), ascending.
+    service_starts: Vec<usize>,
 }
 
 /// The universe, built once from the embedded catalogue.
@@ -106,7 +108,17 @@ pub fn universe() -> &'static Universe {
                 .and_modify(|range| range.end = index + 1)
                 .or_insert(index..index + 1);
         }
-        Universe { actions, services }
+        let mut service_starts: Vec<usize> = services
+            .values()
+            .map(|range| range.start)
+            .filter(|&start| start > 0)
+            .collect();
+        service_starts.sort_unstable();
+        Universe {
+            actions,
+            services,
+            service_starts,
+        }
     })
 }
 
@@ -139,6 +151,27 @@ impl Universe {
             .into_iter()
             .filter_map(|service| self.services.get(service).cloned())
             .collect()
+    }
+
+    /// `range` cut where the service changes: one range per service.
+    pub fn service_ranges(&self, range: Range<usize>) -> Vec<Range<usize>> {
+        // The first index of every service after the first, ascending.
+        let first = self
+            .service_starts
+            .partition_point(|&start| start <= range.start);
+        let mut ranges = Vec::new();
+        let mut start = range.start;
+        for &next in self.service_starts[first..]
+            .iter()
+            .take_while(|&&next| next < range.end)
+        {
+            ranges.push(start..next);
+            start = next;
+        }
+        if start < range.end {
+            ranges.push(start..range.end);
+        }
+        ranges
     }
 
     /// The representative resource of every action, for one account.
@@ -361,6 +394,32 @@ mod tests {
         );
         assert_eq!(instantiate("*", ALICE), None);
         assert_eq!(instantiate("not-an-arn", ALICE), None);
+    }
+
+    #[test]
+    fn service_ranges_cut_at_each_service() {
+        let universe = universe();
+        let whole = universe.service_ranges(0..universe.actions.len());
+        assert!(whole.len() > 100);
+        for range in &whole {
+            let service = &universe.actions[range.start].service;
+            assert!(universe.actions[range.clone()]
+                .iter()
+                .all(|action| action.service.eq_ignore_ascii_case(service)));
+        }
+        assert_eq!(
+            whole.iter().map(|range| range.len()).sum::<usize>(),
+            universe.actions.len()
+        );
+        let inner = whole[3].start + 1..whole[5].start + 1;
+        assert_eq!(
+            universe.service_ranges(inner.clone()),
+            vec![
+                inner.start..whole[4].start,
+                whole[4].clone(),
+                whole[5].start..inner.end
+            ]
+        );
     }
 
     #[test]

@@ -199,6 +199,10 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
 }
 
 fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<()> {
+    // Streamed: a large account's JSON report is never held as one string.
+    if format == ReportFormat::Json {
+        return stream_json(report, output);
+    }
     let color = if output.is_none() {
         crate::output::stdout_color()
     } else {
@@ -218,6 +222,10 @@ fn emit_all(report: &Report, formats: &[ReportFormat], dir: &Path) -> Result<()>
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     for format in formats {
         let path = dir.join(format.file_name());
+        if *format == ReportFormat::Json {
+            stream_json(report, Some(&path))?;
+            continue;
+        }
         std::fs::write(
             &path,
             mfaguard_report::render(report, *format, Color::Never),
@@ -225,4 +233,18 @@ fn emit_all(report: &Report, formats: &[ReportFormat], dir: &Path) -> Result<()>
         .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Writes the JSON report to FILE or standard output as it is serialised.
+fn stream_json(report: &Report, output: Option<&Path>) -> Result<()> {
+    match output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| mfaguard_report::write_json(report, file))
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => match mfaguard_report::write_json(report, std::io::stdout().lock()) {
+            // A closed pipe (`mfaguard ... | head`) is not an error.
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("cannot write to standard output"),
+        },
+    }
 }
