@@ -8,6 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/golden.rs"]
+mod golden;
+
+use golden::check_golden;
+
 /// The demo is judged as of this time, so expiry and staleness are stable.
 const NOW: &str = "2026-11-22T12:00:00Z";
 
@@ -36,35 +41,6 @@ fn scan(format: &str) -> String {
     // The location is machine-specific; make it relative for the golden file.
     String::from_utf8_lossy(&output.stdout)
         .replace(&demo.display().to_string(), "examples/demo-account")
-}
-
-fn check_golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("MFAGUARD_UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).expect("write golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "{} missing: run with MFAGUARD_UPDATE_GOLDEN=1",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(e, a)| e != a)
-            .unwrap_or(expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{name} differs from the golden file at line {}:\n  expected: {:?}\n  actual:   {:?}\n(MFAGUARD_UPDATE_GOLDEN=1 regenerates it)",
-            first + 1,
-            expected.lines().nth(first),
-            actual.lines().nth(first)
-        );
-    }
 }
 
 #[test]

@@ -7,6 +7,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "support/golden.rs"]
+mod golden;
+
+use golden::{check_golden, sarif_schema_errors};
+
 const NOW: &str = "2026-11-22T12:00:00Z";
 
 fn repo() -> PathBuf {
@@ -47,39 +52,6 @@ fn scan(format: &str) -> String {
         .replace(&demo().display().to_string(), "examples/demo-account")
 }
 
-fn check_golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("MFAGUARD_UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).expect("write golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "{} missing: run with MFAGUARD_UPDATE_GOLDEN=1",
-            path.display()
-        )
-    });
-    if let Some(line) = expected
-        .lines()
-        .zip(actual.lines())
-        .position(|(e, a)| e != a)
-    {
-        panic!(
-            "{name} differs from the golden file at line {}:\n  expected: {:?}\n  actual:   {:?}\n(MFAGUARD_UPDATE_GOLDEN=1 regenerates it)",
-            line + 1,
-            expected.lines().nth(line),
-            actual.lines().nth(line)
-        );
-    }
-    assert_eq!(
-        expected.lines().count(),
-        actual.lines().count(),
-        "{name}: line count"
-    );
-}
-
 #[test]
 fn demo_renders_in_every_format_as_the_golden_files() {
     check_golden("demo.csv", &scan("csv"));
@@ -89,19 +61,8 @@ fn demo_renders_in_every_format_as_the_golden_files() {
 
 #[test]
 fn sarif_is_valid_against_the_published_schema() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-schema-2.1.0.json"),
-        )
-        .expect("vendored schema"),
-    )
-    .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
     let log: Value = serde_json::from_str(&scan("sarif")).expect("SARIF is JSON");
-    let errors: Vec<String> = validator
-        .iter_errors(&log)
-        .map(|err| format!("{} at {}", err, err.instance_path()))
-        .collect();
+    let errors = sarif_schema_errors(&log);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 
     // What GitHub code scanning requires of each result, and what we

@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/golden.rs"]
+mod golden;
+
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lint-corpus")
 }
@@ -45,6 +48,12 @@ fn sarif_and_json_for_a_folder() {
     let (code, sarif, stderr) = lint(&["--format", "sarif", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let errors = golden::sarif_schema_errors(&sarif);
+    assert!(
+        errors.is_empty(),
+        "lint SARIF against the schema:\n{}",
+        errors.join("\n")
+    );
     // The HCL sources and their plans: six findings each.
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 12);
     let (_, json, _) = lint(&["--format", "json", dir.to_str().unwrap()]);
