@@ -298,8 +298,9 @@ impl<'a> AccountCollector<'a> {
         Err(bad(
             "iam:GetAccountAuthorizationDetails",
             format!(
-                "{} user(s) of the credential report exist but are missing from its answer ({names}): the answer was incomplete",
-                missing.len()
+                "{} of the credential report {} missing from its answer ({names}): the answer was incomplete",
+                mfaguard_core::words::count(missing.len(), "user", "users"),
+                if missing.len() == 1 { "is" } else { "are" }
             ),
         ))
     }

@@ -568,7 +568,7 @@ fn users_of_the_credential_report_missing_from_the_details_are_an_error() {
     run.assert_exit(2, bound(fx, 2.0));
     let error = run.assert_account_failed("iam:GetAccountAuthorizationDetails");
     assert!(
-        error.contains("20 user(s) of the credential report"),
+        error.contains("20 users of the credential report are missing"),
         "{error}"
     );
     run.assert_calls_match_proxy();

@@ -12,6 +12,7 @@ use super::render::{render_terraform_step, StepParts};
 use crate::config::Config;
 use crate::enforcement::{NoMfaContext, Verdict};
 use crate::identity::{Identity, IdentityType, Tier};
+use crate::kpi::{self, Coverage};
 use crate::report::{Report, Status};
 use crate::snapshot::{
     AttachedPolicy, GroupDetail, ManagedPolicyDetail, PolicyDocument, PolicyVersion, Snapshot,
@@ -22,9 +23,10 @@ use crate::trust::TrustAssessment;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TierCoverage {
     pub tier: Tier,
-    pub console_users: usize,
-    pub enforced_before: usize,
-    pub enforced_after: usize,
+    /// Console users whose policies enforce MFA, counted as the report's
+    /// summary counts them ([`crate::kpi::enforcement_figure`]).
+    pub enforced_before: Coverage,
+    pub enforced_after: Coverage,
     pub roles: usize,
     pub roles_requiring_mfa_before: usize,
     pub roles_requiring_mfa_after: usize,
@@ -206,13 +208,6 @@ fn owner(identity: &Identity) -> Option<String> {
         .cloned()
 }
 
-fn enforced(identity: &Identity) -> bool {
-    matches!(
-        identity.enforcement,
-        Some(Verdict::Enforced | Verdict::LockedOut | Verdict::NoAccess)
-    )
-}
-
 fn requires_mfa(role: &Identity) -> bool {
     matches!(
         role.trust_assessment,
@@ -233,9 +228,8 @@ fn coverage(before: &[Identity], after: &BTreeMap<&str, &Identity>) -> Vec<TierC
         .map(|tier| {
             let mut row = TierCoverage {
                 tier,
-                console_users: 0,
-                enforced_before: 0,
-                enforced_after: 0,
+                enforced_before: Coverage::default(),
+                enforced_after: Coverage::default(),
                 roles: 0,
                 roles_requiring_mfa_before: 0,
                 roles_requiring_mfa_after: 0,
@@ -243,10 +237,15 @@ fn coverage(before: &[Identity], after: &BTreeMap<&str, &Identity>) -> Vec<TierC
             for identity in before.iter().filter(|identity| identity.tier == tier) {
                 let later = after.get(identity.arn.as_str());
                 match identity.kind {
-                    IdentityType::User if identity.console_access == Some(true) => {
-                        row.console_users += 1;
-                        row.enforced_before += usize::from(enforced(identity));
-                        row.enforced_after += usize::from(later.is_some_and(|l| enforced(l)));
+                    IdentityType::User => {
+                        if let Some(figure) = kpi::enforcement_figure(identity) {
+                            row.enforced_before.add(figure);
+                        }
+                        // A user gone from the patched copy is undecided.
+                        let after = later.map_or(Some(None), |l| kpi::enforcement_figure(l));
+                        if let Some(figure) = after {
+                            row.enforced_after.add(figure);
+                        }
                     }
                     IdentityType::Role if people_role(identity) => {
                         row.roles += 1;
@@ -257,6 +256,8 @@ fn coverage(before: &[Identity], after: &BTreeMap<&str, &Identity>) -> Vec<TierC
                     _ => {}
                 }
             }
+            row.enforced_before = row.enforced_before.finish();
+            row.enforced_after = row.enforced_after.finish();
             row
         })
         .collect()

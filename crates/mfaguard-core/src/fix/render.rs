@@ -608,14 +608,6 @@ fn tier_name(tier: crate::identity::Tier) -> &'static str {
     tier.as_str()
 }
 
-fn percent(part: usize, whole: usize) -> String {
-    if whole == 0 {
-        "-".to_string()
-    } else {
-        format!("{:.0}%", part as f64 * 100.0 / whole as f64)
-    }
-}
-
 /// The plan as text: coverage, lockouts, breakages, then the rollout.
 pub fn render_plan_text(plan: &super::plan::Plan) -> String {
     let mut out = String::new();
@@ -674,11 +666,13 @@ pub fn render_plan_text(plan: &super::plan::Plan) -> String {
         "tier", "users before", "users after", "roles before", "roles after"
     );
     for row in &plan.coverage {
-        let users = |n: usize| {
+        let users = |figure: &crate::kpi::Coverage| {
             format!(
-                "{n}/{} {}",
-                row.console_users,
-                percent(n, row.console_users)
+                "{} {}",
+                figure.fraction(),
+                figure
+                    .percent
+                    .map_or("-".to_string(), |value| format!("{value:.0}%"))
             )
         };
         let roles = |n: usize| format!("{n}/{}", row.roles);
@@ -686,8 +680,8 @@ pub fn render_plan_text(plan: &super::plan::Plan) -> String {
             out,
             "  {:<11} {:>15} {:>15} {:>13} {:>13}",
             tier_name(row.tier),
-            users(row.enforced_before),
-            users(row.enforced_after),
+            users(&row.enforced_before),
+            users(&row.enforced_after),
             roles(row.roles_requiring_mfa_before),
             roles(row.roles_requiring_mfa_after)
         );
@@ -708,8 +702,8 @@ pub fn render_plan_text(plan: &super::plan::Plan) -> String {
 
     let _ = writeln!(
         out,
-        "\nLockouts: {} console user(s) without an MFA device must enrol before anything else works",
-        plan.lockouts.len()
+        "\nLockouts: {} without an MFA device must enrol before anything else works",
+        crate::words::count(plan.lockouts.len(), "console user", "console users")
     );
     for lockout in &plan.lockouts {
         let _ = writeln!(
@@ -731,18 +725,18 @@ pub fn render_plan_text(plan: &super::plan::Plan) -> String {
     }
     let _ = writeln!(
         out,
-        "\nAutomation that would break: {} user(s) with access keys used recently",
-        plan.automation.len()
+        "\nAutomation that would break: {} with access keys used recently",
+        crate::words::count(plan.automation.len(), "user", "users")
     );
     for broken in &plan.automation {
         let _ = writeln!(
             out,
-            "  {} (owner {}), key last used {}: {} action(s) allowed without MFA before, {} after; blocked: {}",
+            "  {} (owner {}), key last used {}: {} allowed without MFA before, {} after; blocked: {}",
             broken.user,
             broken.owner.as_deref().unwrap_or("unknown"),
             broken.key_last_used.format("%Y-%m-%d"),
-            broken.allowed_without_mfa_before,
-            broken.allowed_without_mfa_after,
+            crate::words::count(broken.allowed_without_mfa_before, "action", "actions"),
+            crate::words::thousands(broken.allowed_without_mfa_after),
             if broken.blocked_actions.is_empty() {
                 "(see the sweep)".to_string()
             } else {

@@ -31,7 +31,12 @@ pub fn render_text(results: &[FileResult]) -> String {
             }
         }
     }
-    let _ = writeln!(out, "{total} finding(s) in {} file(s)", results.len());
+    let _ = writeln!(
+        out,
+        "{} in {}",
+        crate::words::count(total, "finding", "findings"),
+        crate::words::count(results.len(), "file", "files")
+    );
     out
 }
 
