@@ -35,8 +35,12 @@ echo "== building mfaguard (release)"
 cargo build --release --locked -p mfaguard --quiet
 
 if [ "$cloudsplaining" = yes ]; then
-  venv=.tools/cloudsplaining
-  if [ ! -x "$venv/bin/cloudsplaining" ]; then
+  # A venv records its absolute path: resolve .tools (often a symlink) and
+  # rebuild a venv that was made elsewhere and no longer runs.
+  mkdir -p .tools
+  venv="$(realpath .tools)/cloudsplaining"
+  if ! "$venv/bin/cloudsplaining" --help > /dev/null 2>&1; then
+    rm -rf "$venv"
     echo "== installing Cloudsplaining into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet cloudsplaining

@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=.tools/venv
+# A virtual environment records its absolute path: build them under the
+# real path of .tools (a worktree may reach it through a symlink), and
+# rebuild one whose programs no longer start.
+mkdir -p .tools
+tools="$(realpath .tools)"
+venv=$tools/venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
@@ -15,18 +20,16 @@ fi
 # The linters `mfaguard lint` is compared with (scripts/compare-linters.sh),
 # and cfn-lint, which validates the CloudFormation of `mfaguard fix policy`
 # in the tests. checkov has its own environment: its pins clash with moto's.
-linters=.tools/linters
-if [ ! -x "$linters/bin/python" ]; then
+linters=$tools/linters
+if ! "$linters/bin/cfn-lint" --version >/dev/null 2>&1 || ! "$linters/bin/parliament" --help >/dev/null 2>&1; then
+  rm -rf "$linters"
   python3 -m venv "$linters"
-fi
-if [ ! -x "$linters/bin/cfn-lint" ] || [ ! -x "$linters/bin/parliament" ]; then
   "$linters/bin/pip" install --quiet --disable-pip-version-check 'cfn-lint==1.58.0' 'parliament==1.6.4'
 fi
-checkov=.tools/checkov
-if [ ! -x "$checkov/bin/python" ]; then
+checkov=$tools/checkov
+if ! "$checkov/bin/checkov" --version >/dev/null 2>&1; then
+  rm -rf "$checkov"
   python3 -m venv "$checkov"
-fi
-if [ ! -x "$checkov/bin/checkov" ]; then
   "$checkov/bin/pip" install --quiet --disable-pip-version-check 'checkov==3.3.30'
 fi
 # The Node driver of the differential test against @cloud-copilot/iam-simulate

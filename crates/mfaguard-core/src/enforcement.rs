@@ -20,6 +20,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use iam_policy::{Context, Decision, DecisionKind, Layer, MfaState, PolicySet, Request};
 use serde::Serialize;
@@ -86,7 +87,8 @@ pub enum NoMfaContext {
 /// One action allowed without MFA.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AllowedAction {
-    pub action: String,
+    /// Borrowed from the action catalogue: no copy per identity.
+    pub action: &'static str,
     pub access_level: &'static str,
     /// The resource it was found allowed on.
     pub resource: String,
@@ -140,7 +142,7 @@ impl AllowedWithoutMfa {
             .sample
             .iter()
             .take(limit)
-            .map(|allowed| allowed.action.as_str())
+            .map(|allowed| allowed.action)
             .collect();
         let more = self.count.saturating_sub(names.len());
         if more > 0 {
@@ -159,7 +161,8 @@ impl AllowedWithoutMfa {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Enforcement {
     pub verdict: Verdict,
-    pub allowed_without_mfa: AllowedWithoutMfa,
+    /// Shared by every identity whose policies give the same answer.
+    pub allowed_without_mfa: Arc<AllowedWithoutMfa>,
     /// Why: the statements that deny or allow, the gaps, the lock-out.
     pub reasons: Vec<String>,
 }
@@ -314,7 +317,7 @@ struct GroupResult {
 
 /// What every group's evaluation shares.
 struct Env<'e> {
-    universe: &'e Universe,
+    universe: &'static Universe,
     resources: &'e [String],
     /// Per action: its representative resource as an interned id.
     representative_ids: Vec<u32>,
@@ -762,7 +765,7 @@ fn sweep(
                 contexts.no_mfa(&outcome.without_mfa),
             ));
             AllowedAction {
-                action: action.name.clone(),
+                action: action.name.as_str(),
                 access_level: action.access_level.as_str(),
                 resource: resource.to_string(),
                 without_mfa: outcome.without_mfa.clone(),
@@ -826,13 +829,13 @@ fn sweep(
         );
         return Enforcement {
             verdict: Verdict::Unknown,
-            allowed_without_mfa: allowed,
+            allowed_without_mfa: Arc::new(allowed),
             reasons,
         };
     }
     Enforcement {
         verdict,
-        allowed_without_mfa: allowed,
+        allowed_without_mfa: Arc::new(allowed),
         reasons,
     }
 }

@@ -272,7 +272,7 @@ pub struct Identity {
     pub enforcement: Option<Verdict>,
     /// What it can do without MFA (alongside `enforcement`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_without_mfa: Option<AllowedWithoutMfa>,
+    pub allowed_without_mfa: Option<std::sync::Arc<AllowedWithoutMfa>>,
     /// Why the verdict is what it is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub enforcement_reasons: Vec<String>,

@@ -2,6 +2,7 @@
 //! credential report, the authorization details and the MFA device lists.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -355,7 +356,7 @@ fn by_trust(assessment: &TrustAssessment, mut enforcement: Enforcement) -> Enfor
     match assessment {
         TrustAssessment::RequiresMfa { federated, .. } if federated.is_empty() => Enforcement {
             verdict: Verdict::Enforced,
-            allowed_without_mfa: AllowedWithoutMfa::none(),
+            allowed_without_mfa: Arc::new(AllowedWithoutMfa::none()),
             reasons: vec![
                 "its trust policy requires MFA of every principal it trusts: every session of the role has MFA"
                     .to_string(),

@@ -82,6 +82,11 @@ enum Command {
     Watch(Box<watch::WatchArgs>),
 }
 
+// The analysis allocates from every core at once; glibc's per-thread arenas
+// keep much of that memory after it is freed and contend under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

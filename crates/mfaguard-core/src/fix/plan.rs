@@ -269,7 +269,7 @@ fn with_keys(identity: &Identity) -> Vec<&str> {
         .iter()
         .flat_map(|allowed| allowed.sample.iter())
         .filter(|action| action.without_mfa.contains(&NoMfaContext::AccessKeys))
-        .map(|action| action.action.as_str())
+        .map(|action| action.action)
         .collect()
 }
 
