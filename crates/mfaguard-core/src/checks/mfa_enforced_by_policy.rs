@@ -49,7 +49,7 @@ declare_check! {
         id: "iam.mfa_enforced_by_policy",
         title: "MFA is enforced by policy for console users",
         severity: High,
-        fix: "Attach a Deny of everything but MFA self-enrolment with BoolIfExists aws:MultiFactorAuthPresent false to a group of every human user.",
+        fix: "Attach a Deny of everything but MFA self-enrolment with BoolIfExists aws:MultiFactorAuthPresent false to a group of every human user; for a locked-out user, make the self-enrolment statements match its ARN (user/*/${aws:username} for a user with a path).",
         cis_v3: None,
         cis_v5: None,
         fsbp: None,
