@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::enforcement::Verdict;
 use crate::identity::{Identity, IdentityType, Tier};
 use crate::inventory::time_to_mfa;
+use crate::report::Status;
 
 /// How many of `total` have the property; `unknown` could not be decided
 /// and are left out of `percent` (never counted as covered).
@@ -88,6 +89,24 @@ pub fn enforcement_figure(identity: &Identity) -> Option<Option<bool>> {
         Some(Verdict::NotEnforced) => Some(Some(false)),
         Some(Verdict::NoAccess) => None,
         Some(Verdict::Unknown) | None => Some(None),
+    }
+}
+
+/// How a role counts in the "roles people assume that require MFA"
+/// figures (the strategy check, `fix plan`): `None` for roles only machines
+/// or services assume; undecided (`Some(None)`) for a federated entry point,
+/// whose MFA the identity provider enforces out of IAM's sight, or an
+/// unreadable trust policy; else whether every principal it trusts must
+/// use MFA.
+pub fn role_figure(role: &Identity) -> Option<Option<bool>> {
+    if role.kind != IdentityType::Role || matches!(role.tier, Tier::Root | Tier::Machine) {
+        return None;
+    }
+    match crate::checks::role_assumption_mfa::judge(role).status {
+        Status::Pass | Status::Excepted => Some(Some(true)),
+        Status::Fail => Some(Some(false)),
+        Status::Unknown => Some(None),
+        Status::NotApplicable => None,
     }
 }
 

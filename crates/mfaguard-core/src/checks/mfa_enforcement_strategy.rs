@@ -1,4 +1,3 @@
-use super::role_assumption_mfa;
 use super::{declare_check, AccountView, Check, CheckMeta};
 use crate::identity::{Identity, IdentityType, Tier};
 use crate::kpi::{self, Coverage};
@@ -70,9 +69,8 @@ struct TierFigures {
     enforced: Coverage,
     excepted: usize,
     unknown: usize,
-    roles: usize,
-    roles_requiring_mfa: usize,
-    roles_unknown: usize,
+    /// Roles people assume that require MFA ([`kpi::role_figure`]).
+    roles: Coverage,
     failing: usize,
 }
 
@@ -88,22 +86,14 @@ impl TierFigures {
         if self.enforced.total > 0 {
             parts.push(format!("{} enforced", self.enforced.fraction()));
         }
-        if self.roles > 0 {
-            parts.push(format!(
-                "{}/{} {} require MFA",
-                self.roles_requiring_mfa,
-                self.roles,
-                if self.roles == 1 { "role" } else { "roles" }
-            ));
+        if self.roles.total > 0 {
+            parts.push(format!("roles requiring MFA {}", self.roles.fraction()));
         }
         if self.excepted > 0 {
             parts.push(format!("{} excepted", self.excepted));
         }
-        if self.unknown + self.roles_unknown > 0 {
-            parts.push(format!(
-                "{} undetermined",
-                self.unknown + self.roles_unknown
-            ));
+        if self.unknown > 0 {
+            parts.push(format!("{} undetermined", self.unknown));
         }
         if parts.is_empty() {
             parts.push("nobody".to_string());
@@ -141,14 +131,10 @@ impl Check for MfaEnforcementStrategy {
             match identity.kind {
                 IdentityType::User => count_user(identity, excepted(identity), figures),
                 IdentityType::Role => {
-                    let result = role_assumption_mfa::judge(identity);
-                    figures.roles += 1;
-                    match result.status {
-                        Status::Pass => figures.roles_requiring_mfa += 1,
-                        Status::Fail => figures.failing += 1,
-                        Status::Unknown => figures.roles_unknown += 1,
-                        Status::Excepted | Status::NotApplicable => {
-                            figures.roles_requiring_mfa += 1
+                    if let Some(figure) = kpi::role_figure(identity) {
+                        figures.roles.add(figure);
+                        if figure == Some(false) {
+                            figures.failing += 1;
                         }
                     }
                 }
@@ -164,7 +150,7 @@ impl Check for MfaEnforcementStrategy {
             None => "root: MFA undetermined".to_string(),
         };
         let mut tiers = vec![root_text];
-        if breakglass.with_mfa.total + breakglass.roles > 0 {
+        if breakglass.with_mfa.total + breakglass.roles.total > 0 {
             tiers.push(breakglass.describe("breakglass"));
         }
         tiers.push(privileged.describe("privileged"));
@@ -173,7 +159,7 @@ impl Check for MfaEnforcementStrategy {
         let all = [&breakglass, &privileged, &human];
         let failing = root_covered == Some(false) || all.iter().any(|tier| tier.failing > 0);
         let undetermined =
-            root_covered.is_none() || all.iter().any(|tier| tier.unknown + tier.roles_unknown > 0);
+            root_covered.is_none() || all.iter().any(|tier| tier.unknown + tier.roles.unknown > 0);
         let status = if failing {
             Status::Fail
         } else if undetermined {

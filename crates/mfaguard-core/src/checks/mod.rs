@@ -17,7 +17,7 @@ mod mfa_enforced_by_policy;
 mod mfa_enforcement_strategy;
 mod mfa_exception_review;
 mod privileged_user_mfa;
-mod role_assumption_mfa;
+pub(crate) mod role_assumption_mfa;
 mod root_access_keys;
 mod root_hardware_mfa;
 mod root_mfa_enabled;

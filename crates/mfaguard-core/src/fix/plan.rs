@@ -27,9 +27,10 @@ pub struct TierCoverage {
     /// summary counts them ([`crate::kpi::enforcement_figure`]).
     pub enforced_before: Coverage,
     pub enforced_after: Coverage,
-    pub roles: usize,
-    pub roles_requiring_mfa_before: usize,
-    pub roles_requiring_mfa_after: usize,
+    /// Roles people assume that require MFA, counted as the strategy check
+    /// counts them ([`crate::kpi::role_figure`]).
+    pub roles_before: Coverage,
+    pub roles_after: Coverage,
 }
 
 /// A console user with no device who, after the change, can do nothing
@@ -215,13 +216,6 @@ fn requires_mfa(role: &Identity) -> bool {
     )
 }
 
-fn people_role(role: &Identity) -> bool {
-    matches!(
-        role.trust_assessment,
-        Some(TrustAssessment::RequiresMfa { .. } | TrustAssessment::WithoutMfa { .. })
-    )
-}
-
 fn coverage(before: &[Identity], after: &BTreeMap<&str, &Identity>) -> Vec<TierCoverage> {
     [Tier::Breakglass, Tier::Privileged, Tier::Human]
         .into_iter()
@@ -230,9 +224,8 @@ fn coverage(before: &[Identity], after: &BTreeMap<&str, &Identity>) -> Vec<TierC
                 tier,
                 enforced_before: Coverage::default(),
                 enforced_after: Coverage::default(),
-                roles: 0,
-                roles_requiring_mfa_before: 0,
-                roles_requiring_mfa_after: 0,
+                roles_before: Coverage::default(),
+                roles_after: Coverage::default(),
             };
             for identity in before.iter().filter(|identity| identity.tier == tier) {
                 let later = after.get(identity.arn.as_str());
@@ -247,17 +240,21 @@ fn coverage(before: &[Identity], after: &BTreeMap<&str, &Identity>) -> Vec<TierC
                             row.enforced_after.add(figure);
                         }
                     }
-                    IdentityType::Role if people_role(identity) => {
-                        row.roles += 1;
-                        row.roles_requiring_mfa_before += usize::from(requires_mfa(identity));
-                        row.roles_requiring_mfa_after +=
-                            usize::from(later.is_some_and(|l| requires_mfa(l)));
+                    IdentityType::Role => {
+                        if let Some(figure) = kpi::role_figure(identity) {
+                            row.roles_before.add(figure);
+                            // A role gone from the patched copy is undecided.
+                            let after = later.map_or(Some(None), |l| kpi::role_figure(l));
+                            row.roles_after.add(after.flatten());
+                        }
                     }
                     _ => {}
                 }
             }
             row.enforced_before = row.enforced_before.finish();
             row.enforced_after = row.enforced_after.finish();
+            row.roles_before = row.roles_before.finish();
+            row.roles_after = row.roles_after.finish();
             row
         })
         .collect()

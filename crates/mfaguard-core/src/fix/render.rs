@@ -662,7 +662,7 @@ pub fn render_plan_text(plan: &super::plan::Plan) -> String {
     out.push_str("\nEnforced coverage (console users whose policies enforce MFA; roles people assume that require MFA)\n");
     let _ = writeln!(
         out,
-        "  {:<11} {:>15} {:>15} {:>13} {:>13}",
+        "  {:<11} {:>15} {:>15} {:>16} {:>16}",
         "tier", "users before", "users after", "roles before", "roles after"
     );
     for row in &plan.coverage {
@@ -675,15 +675,15 @@ pub fn render_plan_text(plan: &super::plan::Plan) -> String {
                     .map_or("-".to_string(), |value| format!("{value:.0}%"))
             )
         };
-        let roles = |n: usize| format!("{n}/{}", row.roles);
+        let roles = |figure: &crate::kpi::Coverage| figure.fraction();
         let _ = writeln!(
             out,
-            "  {:<11} {:>15} {:>15} {:>13} {:>13}",
+            "  {:<11} {:>15} {:>15} {:>16} {:>16}",
             tier_name(row.tier),
             users(&row.enforced_before),
             users(&row.enforced_after),
-            roles(row.roles_requiring_mfa_before),
-            roles(row.roles_requiring_mfa_after)
+            roles(&row.roles_before),
+            roles(&row.roles_after)
         );
     }
     let _ = writeln!(
