@@ -1,12 +1,17 @@
 //! Renderers: every output format is a pure function of the [`Report`]
 //! (and `simulate`'s answer, a function of its decision).
 
+mod compliance;
 mod csv;
 mod markdown;
 mod sarif;
 mod simulate;
 mod text;
 
+pub use compliance::{
+    compliance_view, render_compliance_json, render_compliance_text, render_frameworks_json,
+    render_frameworks_text, ComplianceView,
+};
 pub use csv::render_csv;
 pub use markdown::render_markdown;
 pub use sarif::{render_sarif, sarif_value, FINGERPRINT_KEY, SARIF_SCHEMA};
