@@ -349,3 +349,35 @@ fn every_framework_id_is_carried_by_sarif_ocsf_and_asff() {
         );
     }
 }
+
+#[test]
+fn ocsf_and_asff_into_one_folder_equal_the_single_outputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("reports");
+    let output = scan_dir(
+        &demo(),
+        &demo().join("mfaguard.toml"),
+        NOW,
+        &[
+            "--output-dir",
+            out.to_str().expect("path"),
+            "--formats",
+            "ocsf,asff",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for (name, format) in [
+        ("mfaguard-report.ocsf.json", "ocsf"),
+        ("mfaguard-report.asff.json", "asff"),
+    ] {
+        let written: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(name)).expect(name))
+                .expect("JSON");
+        assert_eq!(written, demo_in(format, NOW), "{name}");
+    }
+}
