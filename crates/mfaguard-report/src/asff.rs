@@ -21,6 +21,29 @@ pub const RECOMMENDATION_MAX: usize = 512;
 pub const NOTE_MAX: usize = 512;
 pub const RELATED_REQUIREMENTS_MAX: usize = 32;
 
+/// Security Hub's limit on a finding's `Id`.
+pub const ID_MAX: usize = 512;
+
+/// The finding's id: the OCSF finding uid, or, past [`ID_MAX`] (an ARN
+/// with a long path), its start with a hash of the whole, so that it stays
+/// unique and stable.
+fn finding_id(result: &CheckResult) -> String {
+    let uid = finding_uid(result);
+    if uid.len() <= ID_MAX {
+        return uid;
+    }
+    // FNV-1a, 64 bits: stable across builds and platforms.
+    let hash = uid.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let suffix = format!("#{hash:016x}");
+    let mut end = ID_MAX - suffix.len();
+    while !uid.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}", &uid[..end])
+}
+
 /// At most `max` characters, with `…` marking a cut.
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -163,7 +186,7 @@ fn finding(
     }
     let mut finding = json!({
         "SchemaVersion": ASFF_SCHEMA_VERSION,
-        "Id": finding_uid(result),
+        "Id": finding_id(result),
         "ProductArn": format!("arn:aws:securityhub:{region}:{account}:product/{account}/default"),
         "ProductName": "mfaguard",
         "CompanyName": "mfaguard",
@@ -238,6 +261,26 @@ mod tests {
         assert_eq!(clip("abc", 3), "abc");
         assert_eq!(clip("abcd", 3), "ab…");
         assert_eq!(clip("ééééé", 4).chars().count(), 4);
+    }
+
+    #[test]
+    fn long_ids_are_shortened_uniquely() {
+        let result = |path: &str| CheckResult {
+            check_id: "iam.console_user_mfa",
+            status: Status::Fail,
+            severity: Severity::High,
+            account_id: "111122223333".to_string(),
+            resource_arn: format!("arn:aws:iam::111122223333:user/{path}/ana"),
+            resource_name: "ana".to_string(),
+            message: String::new(),
+            exception: None,
+        };
+        let short = result("team");
+        assert_eq!(finding_id(&short), finding_uid(&short));
+        let (a, b) = (result(&"a".repeat(510)), result(&"a".repeat(509)));
+        assert_eq!(finding_id(&a).len(), ID_MAX);
+        assert_ne!(finding_id(&a), finding_id(&b));
+        assert_eq!(finding_id(&a), finding_id(&a.clone()));
     }
 
     #[test]
