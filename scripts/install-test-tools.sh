@@ -32,6 +32,14 @@ if ! "$checkov/bin/checkov" --version >/dev/null 2>&1; then
   python3 -m venv "$checkov"
   "$checkov/bin/pip" install --quiet --disable-pip-version-check 'checkov==3.3.30'
 fi
+# py-ocsf-models (pydantic models of OCSF 1.5.0), the independent check of
+# the OCSF output (scripts/validate_ocsf.py), in its own environment.
+ocsf=$tools/ocsf
+if ! "$ocsf/bin/python" -c 'import py_ocsf_models' 2>/dev/null; then
+  rm -rf "$ocsf"
+  python3 -m venv "$ocsf"
+  "$ocsf/bin/pip" install --quiet --disable-pip-version-check 'py-ocsf-models==0.10.0'
+fi
 # The Node driver of the differential test against @cloud-copilot/iam-simulate
 # (versions pinned by scripts/iam-simulate/package-lock.json); reinstalled only
 # when the lock file changed.
@@ -46,4 +54,5 @@ else
   echo "test tools: npm not found; the differential test against iam-simulate will be skipped"
 fi
 echo "test tools: $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'), $("$venv/bin/aws" --version 2>&1)"
+echo "test tools: py-ocsf-models $("$ocsf/bin/pip" show py-ocsf-models 2>/dev/null | awk '/^Version/ {print $2}')"
 echo "test tools: cfn-lint $("$linters/bin/cfn-lint" --version 2>&1 | awk '{print $2}'), parliament $("$linters/bin/pip" show parliament 2>/dev/null | awk '/^Version/ {print $2}'), checkov $("$checkov/bin/checkov" --version 2>&1)"

@@ -8,6 +8,7 @@ mod error;
 mod observe;
 mod org;
 mod pages;
+mod security_hub;
 
 use std::time::Duration;
 
@@ -19,6 +20,9 @@ pub use account::AccountCollector;
 pub use error::CollectError;
 pub use observe::{CallCounter, CallTally, Pacer};
 pub use org::{collect_organization, AccountFilter, AccountOutcome, OrgOptions};
+pub use security_hub::{
+    finding_of_asff, import_findings, ImportOutcome, RejectedFinding, BATCH_SIZE,
+};
 
 use mfaguard_core::Snapshot;
 use observe::Observer;
@@ -103,6 +107,16 @@ pub async fn load_config(options: &LiveOptions) -> SdkConfig {
         return builder.build();
     }
     config
+}
+
+/// The region the standard chain resolves (`--region`, `AWS_REGION`, the
+/// profile's), else us-east-1: the region Security Hub findings are for.
+pub async fn resolve_region(options: &LiveOptions) -> String {
+    load_config(options)
+        .await
+        .region()
+        .map(|region| region.to_string())
+        .unwrap_or_else(|| "us-east-1".to_string())
 }
 
 /// The account the credentials belong to (`sts:GetCallerIdentity`).

@@ -71,6 +71,7 @@ pub fn analyze(snapshots: &[Snapshot], config: &Config, now: DateTime<Utc>) -> R
                 severity: meta.severity,
                 fix: meta.fix,
                 references: meta.references,
+                compliance: crate::compliance::requirements_of(meta.id),
                 pass: count(Status::Pass),
                 fail: count(Status::Fail),
                 excepted: count(Status::Excepted),

@@ -4,6 +4,7 @@
 mod action_classes;
 pub mod analysis;
 pub mod checks;
+pub mod compliance;
 pub mod config;
 pub mod credential_report;
 pub mod enforcement;

@@ -141,6 +141,9 @@ pub struct CheckSummary {
     pub severity: Severity,
     pub fix: &'static str,
     pub references: crate::checks::References,
+    /// Every framework control the check helps decide
+    /// ([`crate::compliance`]).
+    pub compliance: Vec<crate::compliance::Requirement>,
     pub pass: usize,
     pub fail: usize,
     pub excepted: usize,

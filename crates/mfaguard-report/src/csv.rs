@@ -4,7 +4,7 @@
 use mfaguard_core::report::CheckResult;
 use mfaguard_core::Report;
 
-const HEADER: [&str; 16] = [
+const HEADER: [&str; 17] = [
     "account_id",
     "check_id",
     "check_title",
@@ -21,6 +21,7 @@ const HEADER: [&str; 16] = [
     "cis_v5",
     "fsbp",
     "scanned_at",
+    "compliance",
 ];
 
 /// A cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, or a tab or
@@ -61,6 +62,16 @@ fn row(report: &Report, result: &CheckResult) -> Vec<String> {
         reference(|r| r.cis_v5),
         reference(|r| r.fsbp),
         report.generated_at.to_rfc3339(),
+        // Every framework control the check decides, space-separated.
+        summary
+            .map(|s| {
+                s.compliance
+                    .iter()
+                    .map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default(),
     ]
 }
 

@@ -1,14 +1,23 @@
 //! Renderers: every output format is a pure function of the [`Report`]
 //! (and `simulate`'s answer, a function of its decision).
 
+mod asff;
+mod compliance;
 mod csv;
 mod markdown;
+mod ocsf;
 mod sarif;
 mod simulate;
 mod text;
 
+pub use asff::{asff_findings, render_asff, ASFF_SCHEMA_VERSION};
+pub use compliance::{
+    compliance_view, render_compliance_json, render_compliance_text, render_frameworks_json,
+    render_frameworks_text, ComplianceView,
+};
 pub use csv::render_csv;
 pub use markdown::render_markdown;
+pub use ocsf::{finding_uid, ocsf_events, render_ocsf, OCSF_VERSION};
 pub use sarif::{render_sarif, sarif_value, FINGERPRINT_KEY, SARIF_SCHEMA};
 pub use simulate::{render_simulation, SimulationView};
 pub use text::render_text;
@@ -50,15 +59,19 @@ pub enum ReportFormat {
     Sarif,
     Csv,
     Markdown,
+    Ocsf,
+    Asff,
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 5] = [
+    pub const ALL: [ReportFormat; 7] = [
         ReportFormat::Text,
         ReportFormat::Json,
         ReportFormat::Sarif,
         ReportFormat::Csv,
         ReportFormat::Markdown,
+        ReportFormat::Ocsf,
+        ReportFormat::Asff,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +81,8 @@ impl ReportFormat {
             ReportFormat::Sarif => "sarif",
             ReportFormat::Csv => "csv",
             ReportFormat::Markdown => "markdown",
+            ReportFormat::Ocsf => "ocsf",
+            ReportFormat::Asff => "asff",
         }
     }
 
@@ -79,6 +94,8 @@ impl ReportFormat {
             ReportFormat::Sarif => "mfaguard-report.sarif",
             ReportFormat::Csv => "mfaguard-report.csv",
             ReportFormat::Markdown => "mfaguard-report.md",
+            ReportFormat::Ocsf => "mfaguard-report.ocsf.json",
+            ReportFormat::Asff => "mfaguard-report.asff.json",
         }
     }
 
@@ -100,7 +117,11 @@ impl ReportFormat {
     }
 }
 
-/// The report in `format` (`color` applies to text only).
+/// The region ASFF findings name when the caller gives none.
+pub const DEFAULT_ASFF_REGION: &str = "us-east-1";
+
+/// The report in `format` (`color` applies to text only; ASFF is for
+/// [`DEFAULT_ASFF_REGION`]: call [`render_asff`] for another region).
 pub fn render(report: &Report, format: ReportFormat, color: Color) -> String {
     match format {
         ReportFormat::Text => render_text(report, color),
@@ -108,5 +129,7 @@ pub fn render(report: &Report, format: ReportFormat, color: Color) -> String {
         ReportFormat::Sarif => render_sarif(report),
         ReportFormat::Csv => render_csv(report),
         ReportFormat::Markdown => render_markdown(report),
+        ReportFormat::Ocsf => render_ocsf(report),
+        ReportFormat::Asff => render_asff(report, DEFAULT_ASFF_REGION),
     }
 }

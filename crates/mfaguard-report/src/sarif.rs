@@ -82,16 +82,19 @@ fn rule(summary: &CheckSummary, meta: Option<&CheckMeta>) -> ReportingDescriptor
         json!(security_severity(summary.severity)),
     );
     let references = summary.references;
-    for (key, framework, id) in [
-        ("cis_v3", "CIS-v3.0", references.cis_v3),
-        ("cis_v5", "CIS-v5.0", references.cis_v5),
-        ("fsbp", "FSBP", references.fsbp),
+    for (key, id) in [
+        ("cis_v3", references.cis_v3),
+        ("cis_v5", references.cis_v5),
+        ("fsbp", references.fsbp),
     ] {
         if let Some(id) = id {
             properties.insert(key.to_string(), json!(id));
-            tags.push(format!("{framework}/{id}"));
         }
     }
+    // Every framework control the check decides, as `cis-aws-5.0/1.4`.
+    let requirements: Vec<String> = summary.compliance.iter().map(|r| r.label()).collect();
+    tags.extend(requirements.iter().cloned());
+    properties.insert("compliance".to_string(), json!(summary.compliance));
     ReportingDescriptor::builder()
         .id(summary.id)
         .name(rule_name(summary.id))

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 
-use mfaguard_core::checks;
+use mfaguard_core::{checks, compliance};
 
 use crate::output::{write_stdout, Format};
 
@@ -12,11 +12,12 @@ pub fn explain(id: &str) -> Result<()> {
     };
     let meta = check.meta();
     let mut text = format!(
-        "# {}: {}\n\nSeverity: {}\n{}\n\n{}\n",
+        "# {}: {}\n\nSeverity: {}\n{}\n{}\n\n{}\n",
         meta.id,
         meta.title,
         meta.severity,
         references_line(&meta.references),
+        compliance_line(meta.id),
         meta.docs()
     );
     text.push_str(&format!("\nFix in one line: {}\n", meta.fix));
@@ -31,14 +32,34 @@ fn references_line(refs: &checks::References) -> String {
     if let Some(v5) = refs.cis_v5 {
         parts.push(format!("CIS AWS Foundations v5.0 {v5}"));
     }
-    if let Some(fsbp) = refs.fsbp {
-        parts.push(format!("AWS FSBP {fsbp}"));
+    if let Some(control) = refs.fsbp {
+        // IAM.9 is a Security Hub control, not an FSBP one.
+        let standard = match compliance::frameworks()
+            .iter()
+            .any(|f| f.id == "aws-fsbp" && f.controls.iter().any(|c| c.id == control))
+        {
+            true => "AWS FSBP",
+            false => "AWS Security Hub",
+        };
+        parts.push(format!("{standard} {control}"));
     }
     if parts.is_empty() {
         "References: none (mfaguard check)".to_string()
     } else {
         format!("References: {}", parts.join(", "))
     }
+}
+
+/// Every framework control the check decides (`mfaguard compliance`).
+fn compliance_line(check_id: &str) -> String {
+    let labels: Vec<String> = compliance::requirements_of(check_id)
+        .iter()
+        .map(|requirement| match requirement.basis {
+            compliance::Basis::Published => requirement.label(),
+            compliance::Basis::Interpreted => format!("{} (interpreted)", requirement.label()),
+        })
+        .collect();
+    format!("Compliance: {}", labels.join(", "))
 }
 
 pub fn print_checks(format: Format) -> Result<()> {
@@ -54,6 +75,7 @@ pub fn print_checks(format: Format) -> Result<()> {
                         "severity": meta.severity,
                         "fix": meta.fix,
                         "references": meta.references,
+                        "compliance": compliance::requirements_of(meta.id),
                     })
                 })
                 .collect();

@@ -310,3 +310,43 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     );
     Some(bar)
 }
+
+/// The region of Security Hub: `explicit` (`--security-hub-region`), else
+/// `--region`, else the standard chain's, else us-east-1.
+pub fn security_hub_region(
+    args: &LiveArgs,
+    settings: &LiveSettings,
+    explicit: Option<&str>,
+) -> Result<String> {
+    if let Some(region) = explicit {
+        return Ok(region.to_string());
+    }
+    let options = args.options(settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(runtime.block_on(mfaguard_aws::resolve_region(&options)))
+}
+
+/// Imports ASFF `findings` into Security Hub in `region` with the standard
+/// credential chain (and `--profile`).
+pub fn push_to_security_hub(
+    args: &LiveArgs,
+    settings: &LiveSettings,
+    region: &str,
+    findings: &[serde_json::Value],
+) -> Result<mfaguard_aws::ImportOutcome> {
+    let mut options = args.options(settings)?;
+    options.region = Some(region.to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let config = mfaguard_aws::load_config(&options).await;
+        mfaguard_aws::import_findings(&config, findings, options.max_attempts)
+            .await
+            .map_err(|err| anyhow::anyhow!("cannot push the findings to Security Hub: {err}"))
+    })
+}

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod collect;
+mod compliance;
 mod exceptions;
 mod explain_identity;
 mod fix;
@@ -80,6 +81,10 @@ enum Command {
     Lint(lint::LintArgs),
     /// Scan on a schedule, record each scan, alert on changes (webhook).
     Watch(Box<watch::WatchArgs>),
+    /// A compliance framework's MFA controls (CIS AWS Foundations, FSBP,
+    /// NIST 800-53, PCI DSS) with pass, fail, unknown or manual and the
+    /// results behind each.
+    Compliance(Box<compliance::ComplianceArgs>),
 }
 
 // The analysis allocates from every core at once; glibc's per-thread arenas
@@ -113,5 +118,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Watch(args) => watch::run(*args),
         Command::Fix(command) => fix::run(command),
         Command::Lint(args) => lint::run(args),
+        Command::Compliance(args) => compliance::run(*args),
     }
 }

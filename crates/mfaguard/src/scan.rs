@@ -30,14 +30,15 @@ pub struct ScanArgs {
     /// Configuration (TOML): break-glass users, exceptions, scan settings.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Report format: text, json, sarif, csv or markdown.
+    /// Report format: text, json, sarif, csv, markdown, ocsf or asff.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ReportFormat::parse)]
     format: ReportFormat,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
     output: Option<PathBuf>,
     /// Write the report in several formats into DIR (with --formats), one
-    /// file each: mfaguard-report.txt, .json, .sarif, .csv, .md.
+    /// file each: mfaguard-report.txt, .json, .sarif, .csv, .md,
+    /// .ocsf.json, .asff.json.
     #[arg(
         long,
         value_name = "DIR",
@@ -48,6 +49,15 @@ pub struct ScanArgs {
     /// The formats written into --output-dir, e.g. json,sarif,csv.
     #[arg(long, value_name = "FORMAT,...", value_delimiter = ',', value_parser = ReportFormat::parse, requires = "output_dir")]
     formats: Vec<ReportFormat>,
+    /// Push every result to AWS Security Hub as ASFF findings of the
+    /// account's default product (BatchImportFindings, 100 a call); a
+    /// rejected finding is reported by id with the reason, and exits 2.
+    #[arg(long)]
+    security_hub: bool,
+    /// Region of Security Hub, which ASFF findings name in their ProductArn
+    /// [default: --region, else the standard chain's, else us-east-1].
+    #[arg(long, value_name = "REGION")]
+    security_hub_region: Option<String>,
     /// Exit 1 when a failing result is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::None)]
     fail_on: FailOn,
@@ -179,10 +189,42 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     // A text report of no account at all would only look clean; the
     // errors are on standard error. JSON keeps its shape for tools.
     let nothing_collected = report.accounts.is_empty() && report.is_partial();
+    let wants_asff = args.security_hub
+        || match &args.output_dir {
+            Some(_) => args.formats.contains(&ReportFormat::Asff),
+            None => args.format == ReportFormat::Asff,
+        };
+    let asff_region = match wants_asff {
+        true => crate::live::security_hub_region(
+            &args.live,
+            &config.live,
+            args.security_hub_region.as_deref(),
+        )?,
+        false => mfaguard_report::DEFAULT_ASFF_REGION.to_string(),
+    };
     match &args.output_dir {
-        Some(dir) => emit_all(&report, &args.formats, dir)?,
+        Some(dir) => emit_all(&report, &args.formats, dir, &asff_region)?,
         None if nothing_collected && args.format == ReportFormat::Text => {}
-        None => emit(&report, args.format, args.output.as_deref())?,
+        None => emit(&report, args.format, args.output.as_deref(), &asff_region)?,
+    }
+    let mut push_failed = false;
+    if args.security_hub {
+        let findings = mfaguard_report::asff_findings(&report, &asff_region);
+        let outcome =
+            crate::live::push_to_security_hub(&args.live, &config.live, &asff_region, &findings)?;
+        eprintln!(
+            "Security Hub ({asff_region}): {} of {} imported in {}",
+            outcome.imported,
+            mfaguard_core::words::count(findings.len(), "finding", "findings"),
+            mfaguard_core::words::count(outcome.calls, "call", "calls"),
+        );
+        for rejected in &outcome.rejected {
+            eprintln!(
+                "error: Security Hub rejected finding {}: {}: {}",
+                rejected.id, rejected.code, rejected.message
+            );
+        }
+        push_failed = !outcome.rejected.is_empty();
     }
     crate::store_args::record_scan(&args.store, &report, &snapshots, &config, args.shard)?;
     if report.is_partial() {
@@ -192,13 +234,29 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         );
         return Ok(crate::EXIT_ERROR);
     }
+    if push_failed {
+        return Ok(crate::EXIT_ERROR);
+    }
     Ok(match args.fail_on.threshold() {
         Some(threshold) if report.failures_at_or_above(threshold) > 0 => EXIT_FINDINGS,
         _ => 0,
     })
 }
 
-fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<()> {
+/// The report in `format`; ASFF findings name `asff_region`.
+fn rendered(report: &Report, format: ReportFormat, color: Color, asff_region: &str) -> String {
+    match format {
+        ReportFormat::Asff => mfaguard_report::render_asff(report, asff_region),
+        _ => mfaguard_report::render(report, format, color),
+    }
+}
+
+fn emit(
+    report: &Report,
+    format: ReportFormat,
+    output: Option<&Path>,
+    asff_region: &str,
+) -> Result<()> {
     // Streamed: a large account's JSON report is never held as one string.
     if format == ReportFormat::Json {
         return stream_json(report, output);
@@ -208,7 +266,7 @@ fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<
     } else {
         Color::Never
     };
-    let text = mfaguard_report::render(report, format, color);
+    let text = rendered(report, format, color, asff_region);
     match output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write the report to {}", path.display())),
@@ -217,7 +275,12 @@ fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<
 }
 
 /// Writes the report in every format of `formats` into `dir`.
-fn emit_all(report: &Report, formats: &[ReportFormat], dir: &Path) -> Result<()> {
+fn emit_all(
+    report: &Report,
+    formats: &[ReportFormat],
+    dir: &Path,
+    asff_region: &str,
+) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     for format in formats {
@@ -226,11 +289,8 @@ fn emit_all(report: &Report, formats: &[ReportFormat], dir: &Path) -> Result<()>
             stream_json(report, Some(&path))?;
             continue;
         }
-        std::fs::write(
-            &path,
-            mfaguard_report::render(report, *format, Color::Never),
-        )
-        .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        std::fs::write(&path, rendered(report, *format, Color::Never, asff_region))
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     Ok(())
 }

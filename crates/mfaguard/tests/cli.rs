@@ -204,6 +204,18 @@ fn checks_and_explain() {
     assert!(text.contains("CIS AWS Foundations v3.0 1.6"), "{text}");
     assert!(text.contains("CIS AWS Foundations v5.0 1.5"), "{text}");
     assert!(text.contains("AWS FSBP IAM.6"), "{text}");
+    assert!(text.contains("cis-aws-7.0/2.6"), "{text}");
+    assert!(
+        text.contains("nist-800-53-r5/IA-2(6)") && text.contains("pci-dss-4.0/8.4.2"),
+        "{text}"
+    );
+    let root_mfa = stdout(&mfaguard(&["explain", "iam.root_mfa_enabled"]));
+    assert!(root_mfa.contains("AWS Security Hub IAM.9"), "{root_mfa}");
+    let privileged = stdout(&mfaguard(&["explain", "iam.privileged_user_mfa"]));
+    assert!(
+        privileged.contains("nist-800-53-r5/IA-2(1) (interpreted)"),
+        "{privileged}"
+    );
     assert!(text.contains("## How to verify"), "{text}");
     let unknown = mfaguard(&["explain", "iam.nope"]);
     assert_eq!(unknown.status.code(), Some(2));

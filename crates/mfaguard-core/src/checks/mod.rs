@@ -34,7 +34,10 @@ pub use root_access_keys::RootAccessKeys;
 pub use root_hardware_mfa::RootHardwareMfa;
 pub use root_mfa_enabled::RootMfaEnabled;
 
-/// Compliance references of a check.
+/// The CIS v3.0.0 and v5.0.0 numbers and the Security Hub control of a
+/// check, kept in the report's JSON since its first version; the full
+/// mapping (every CIS version, FSBP, NIST, PCI) is [`crate::compliance`],
+/// and a test keeps the two equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct References {
     /// CIS AWS Foundations Benchmark v3.0.0 recommendation.
@@ -43,7 +46,8 @@ pub struct References {
     /// CIS AWS Foundations Benchmark v5.0.0 recommendation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cis_v5: Option<&'static str>,
-    /// AWS Foundational Security Best Practices control.
+    /// AWS Security Hub control (an FSBP control, except IAM.9, which is in
+    /// Security Hub's CIS, NIST and PCI standards).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fsbp: Option<&'static str>,
 }
