@@ -2,12 +2,14 @@
 //! (and `simulate`'s answer, a function of its decision).
 
 mod csv;
+pub mod html;
 mod markdown;
 mod sarif;
 mod simulate;
 mod text;
 
 pub use csv::render_csv;
+pub use html::{render_html, HtmlContext};
 pub use markdown::render_markdown;
 pub use sarif::{render_sarif, sarif_value, FINGERPRINT_KEY, SARIF_SCHEMA};
 pub use simulate::{render_simulation, SimulationView};
@@ -50,15 +52,17 @@ pub enum ReportFormat {
     Sarif,
     Csv,
     Markdown,
+    Html,
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 5] = [
+    pub const ALL: [ReportFormat; 6] = [
         ReportFormat::Text,
         ReportFormat::Json,
         ReportFormat::Sarif,
         ReportFormat::Csv,
         ReportFormat::Markdown,
+        ReportFormat::Html,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +72,7 @@ impl ReportFormat {
             ReportFormat::Sarif => "sarif",
             ReportFormat::Csv => "csv",
             ReportFormat::Markdown => "markdown",
+            ReportFormat::Html => "html",
         }
     }
 
@@ -79,6 +84,7 @@ impl ReportFormat {
             ReportFormat::Sarif => "mfaguard-report.sarif",
             ReportFormat::Csv => "mfaguard-report.csv",
             ReportFormat::Markdown => "mfaguard-report.md",
+            ReportFormat::Html => "mfaguard-report.html",
         }
     }
 
@@ -108,5 +114,8 @@ pub fn render(report: &Report, format: ReportFormat, color: Color) -> String {
         ReportFormat::Sarif => render_sarif(report),
         ReportFormat::Csv => render_csv(report),
         ReportFormat::Markdown => render_markdown(report),
+        // Without the configuration's exceptions and the history; the
+        // binary renders HTML with them through `render_html`.
+        ReportFormat::Html => render_html(report, &HtmlContext::default()),
     }
 }

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 
 use mfaguard_core::{Config, Report, Severity, Snapshot};
-use mfaguard_report::{Color, ReportFormat};
+use mfaguard_report::html::ExceptionView;
+use mfaguard_report::{Color, HtmlContext, ReportFormat};
 
 use crate::output::write_stdout;
 use crate::EXIT_FINDINGS;
@@ -30,14 +31,14 @@ pub struct ScanArgs {
     /// Configuration (TOML): break-glass users, exceptions, scan settings.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Report format: text, json, sarif, csv or markdown.
+    /// Report format: text, json, sarif, csv, markdown or html.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ReportFormat::parse)]
     format: ReportFormat,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
     output: Option<PathBuf>,
     /// Write the report in several formats into DIR (with --formats), one
-    /// file each: mfaguard-report.txt, .json, .sarif, .csv, .md.
+    /// file each: mfaguard-report.txt, .json, .sarif, .csv, .md, .html.
     #[arg(
         long,
         value_name = "DIR",
@@ -179,10 +180,19 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     // A text report of no account at all would only look clean; the
     // errors are on standard error. JSON keeps its shape for tools.
     let nothing_collected = report.accounts.is_empty() && report.is_partial();
+    let wants_html = match &args.output_dir {
+        Some(_) => args.formats.contains(&ReportFormat::Html),
+        None => args.format == ReportFormat::Html,
+    };
+    let html = if wants_html {
+        html_context(&args.store, &report, &config)?
+    } else {
+        HtmlContext::default()
+    };
     match &args.output_dir {
-        Some(dir) => emit_all(&report, &args.formats, dir)?,
+        Some(dir) => emit_all(&report, &args.formats, dir, &html)?,
         None if nothing_collected && args.format == ReportFormat::Text => {}
-        None => emit(&report, args.format, args.output.as_deref())?,
+        None => emit(&report, args.format, args.output.as_deref(), &html)?,
     }
     crate::store_args::record_scan(&args.store, &report, &snapshots, &config, args.shard)?;
     if report.is_partial() {
@@ -198,7 +208,49 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     })
 }
 
-fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<()> {
+/// What the HTML report shows beside the Report: the configuration's
+/// exceptions and, when the history has earlier scans, the trends.
+fn html_context(
+    store: &crate::store_args::StoreArgs,
+    report: &Report,
+    config: &Config,
+) -> Result<HtmlContext> {
+    let mut context = HtmlContext {
+        exceptions: ExceptionView::from_config(config),
+        trend: None,
+    };
+    let Some(location) = store.location()? else {
+        return Ok(context);
+    };
+    if location.sqlite_path().is_some_and(|path| !path.exists()) {
+        return Ok(context);
+    }
+    let mut history = mfaguard_store::Store::open_existing(&location)?;
+    let accounts: Vec<&str> = report
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
+    context.trend =
+        mfaguard_dashboard::trend_from_store(&mut history, &accounts, report.generated_at)
+            .map_err(crate::store_args::in_store(&location.display()))?;
+    Ok(context)
+}
+
+/// One format; HTML with its context.
+fn render(report: &Report, format: ReportFormat, color: Color, html: &HtmlContext) -> String {
+    match format {
+        ReportFormat::Html => mfaguard_report::render_html(report, html),
+        _ => mfaguard_report::render(report, format, color),
+    }
+}
+
+fn emit(
+    report: &Report,
+    format: ReportFormat,
+    output: Option<&Path>,
+    html: &HtmlContext,
+) -> Result<()> {
     // Streamed: a large account's JSON report is never held as one string.
     if format == ReportFormat::Json {
         return stream_json(report, output);
@@ -208,7 +260,7 @@ fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<
     } else {
         Color::Never
     };
-    let text = mfaguard_report::render(report, format, color);
+    let text = render(report, format, color, html);
     match output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write the report to {}", path.display())),
@@ -217,7 +269,12 @@ fn emit(report: &Report, format: ReportFormat, output: Option<&Path>) -> Result<
 }
 
 /// Writes the report in every format of `formats` into `dir`.
-fn emit_all(report: &Report, formats: &[ReportFormat], dir: &Path) -> Result<()> {
+fn emit_all(
+    report: &Report,
+    formats: &[ReportFormat],
+    dir: &Path,
+    html: &HtmlContext,
+) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     for format in formats {
@@ -226,11 +283,8 @@ fn emit_all(report: &Report, formats: &[ReportFormat], dir: &Path) -> Result<()>
             stream_json(report, Some(&path))?;
             continue;
         }
-        std::fs::write(
-            &path,
-            mfaguard_report::render(report, *format, Color::Never),
-        )
-        .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        std::fs::write(&path, render(report, *format, Color::Never, html))
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     Ok(())
 }
