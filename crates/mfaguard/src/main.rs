@@ -11,6 +11,7 @@ mod lint;
 mod live;
 mod output;
 mod scan;
+mod serve;
 mod simulate;
 mod store_args;
 mod watch;
@@ -80,6 +81,8 @@ enum Command {
     Lint(lint::LintArgs),
     /// Scan on a schedule, record each scan, alert on changes (webhook).
     Watch(Box<watch::WatchArgs>),
+    /// A read-only dashboard over the history, with a JSON API.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,5 +111,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Watch(args) => watch::run(*args),
         Command::Fix(command) => fix::run(command),
         Command::Lint(args) => lint::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

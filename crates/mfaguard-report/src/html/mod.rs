@@ -17,7 +17,8 @@ pub use chart::{line_chart, Series};
 pub use layout::{page, to_text, Assets, Nav, SCRIPT, STYLESHEET};
 pub use report::{render_html, ExceptionView, HtmlContext, RemediationTimes, Trend, TrendPoint};
 pub use widgets::{
-    coverage_table, identity_anchor, percent, score_cards, severity_rank, CoverageRow, ScoreCard,
+    coverage_table, identity_anchor, percent, results_table, score_cards, severity_rank,
+    status_rank, CoverageRow, ResultRow, ScoreCard,
 };
 
 /// The escaping every template uses, exposed for tests and for the rare

@@ -15,8 +15,8 @@ use mfaguard_core::Report;
 use super::chart::{line_chart, Series};
 use super::layout::{page, to_text, Assets};
 use super::widgets::{
-    coverage_table, identity_anchor, percent, score_cards, severity_rank, status_rank, CoverageRow,
-    ScoreCard,
+    coverage_table, identity_anchor, percent, results_table, score_cards, severity_rank,
+    status_rank, CoverageRow, ResultRow, ScoreCard,
 };
 
 /// What the report shows beside the Report itself.
@@ -361,23 +361,6 @@ fn trends(report: &Report, trend: Option<&Trend>) -> Markup {
     }
 }
 
-/// The distinct values of one column, for a filter's options.
-fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    values.collect::<BTreeSet<_>>().into_iter().collect()
-}
-
-fn filter_select(label: &str, key: &str, options: &[&str]) -> Markup {
-    html! {
-        label {
-            (label)
-            select data-filter=(key) {
-                option value="" { "all" }
-                @for option in options { option value=(option) { (option) } }
-            }
-        }
-    }
-}
-
 fn findings(report: &Report, tiers: &HashMap<&str, Tier>) -> Markup {
     let tier_of = |result: &CheckResult| {
         tiers
@@ -386,54 +369,32 @@ fn findings(report: &Report, tiers: &HashMap<&str, Tier>) -> Markup {
     };
     let mut results: Vec<&CheckResult> = report.results.iter().collect();
     results.sort_by_key(|r| (status_rank(r.status.as_str()), r.severity, r.check_id));
-    let mut severities: Vec<&str> = distinct(results.iter().map(|r| r.severity.as_str()));
-    severities.sort_by_key(|s| severity_rank(s));
-    let mut statuses: Vec<&str> = distinct(results.iter().map(|r| r.status.as_str()));
-    statuses.sort_by_key(|s| status_rank(s));
+    let rows: Vec<ResultRow<'_>> = results
+        .iter()
+        .map(|result| ResultRow {
+            status: result.status.as_str(),
+            severity: result.severity.as_str(),
+            check: result.check_id,
+            check_link: Some(format!("#check-{}", result.check_id)),
+            tier: tier_of(result),
+            account: &result.account_id,
+            resource: &result.resource_name,
+            resource_link: tiers
+                .contains_key(result.resource_arn.as_str())
+                .then(|| format!("#{}", identity_anchor(&result.resource_arn))),
+            message: &result.message,
+            note: result.exception.as_ref().map(|exception| {
+                format!(
+                    "Excepted: owner {}, expires {}: {}",
+                    exception.owner, exception.expires, exception.reason
+                )
+            }),
+        })
+        .collect();
     html! {
         h2 #findings { "Findings" }
         p.muted { "Every result of every check, failing first. Select to filter, click a column to sort." }
-        form.filters data-table="findings-table" hidden {
-            (filter_select("Status", "status", &statuses))
-            (filter_select("Severity", "severity", &severities))
-            (filter_select("Check", "check", &distinct(results.iter().map(|r| r.check_id))))
-            (filter_select("Tier", "tier", &distinct(results.iter().map(|r| tier_of(r)))))
-            (filter_select("Account", "account", &distinct(results.iter().map(|r| r.account_id.as_str()))))
-            button type="reset" { "Clear" }
-            output {}
-        }
-        table.sortable #findings-table {
-            thead { tr {
-                th data-numeric { "Status" } th data-numeric { "Severity" } th { "Check" } th { "Tier" }
-                th { "Account" } th { "Resource" } th { "Finding" }
-            } }
-            tbody {
-                @for result in &results {
-                    tr data-status=(result.status.as_str()) data-severity=(result.severity.as_str())
-                        data-check=(result.check_id) data-tier=(tier_of(result)) data-account=(result.account_id) {
-                        td class={ "status-" (result.status.as_str()) } data-sort=(status_rank(result.status.as_str())) { (result.status.as_str()) }
-                        td class={ "sev-" (result.severity.as_str()) } data-sort=(severity_rank(result.severity.as_str())) { (result.severity.as_str()) }
-                        td { a href={ "#check-" (result.check_id) } { code { (result.check_id) } } }
-                        td { (tier_of(result)) }
-                        td { code { (result.account_id) } }
-                        td {
-                            @if tiers.contains_key(result.resource_arn.as_str()) {
-                                a href={ "#" (identity_anchor(&result.resource_arn)) } { (result.resource_name) }
-                            } @else {
-                                (result.resource_name)
-                            }
-                        }
-                        td {
-                            (result.message)
-                            @if let Some(exception) = &result.exception {
-                                br;
-                                span.muted { "Excepted: owner " (exception.owner) ", expires " (exception.expires) ": " (exception.reason) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        (results_table("findings-table", &rows))
     }
 }
 
