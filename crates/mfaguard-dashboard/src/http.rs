@@ -147,6 +147,8 @@ pub fn handle(store: &mut Store, settings: &Settings, request: &Request) -> Resp
         ("GET", "/assets/mfaguard.js") => {
             return Response::new(200, "text/javascript; charset=utf-8", SCRIPT)
         }
+        // Browsers ask for it on their own; there is none.
+        ("GET", "/favicon.ico") => return Response::new(204, "image/x-icon", Vec::new()),
         ("GET", "/login") => return Response::html(200, pages::login(false)),
         ("POST", "/login") => {
             let body = String::from_utf8_lossy(&request.body);
