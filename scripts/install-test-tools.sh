@@ -40,6 +40,26 @@ if ! "$ocsf/bin/python" -c 'import py_ocsf_models' 2>/dev/null; then
   python3 -m venv "$ocsf"
   "$ocsf/bin/pip" install --quiet --disable-pip-version-check 'py-ocsf-models==0.10.0'
 fi
+# The browser tests (crates/mfaguard/tests/browser.rs): Debian's Chromium and
+# its driver from apt, and Playwright with pytest from PyPI driving that
+# Chromium (`executable_path`; Playwright's own browser download is never
+# run).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    as_root=""
+    if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi
+    $as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  else
+    echo "test tools: apt-get not found; install Chromium to run the browser tests"
+  fi
+fi
+browser=$tools/browser
+if ! "$browser/bin/python" -c 'import playwright, pytest' 2>/dev/null; then
+  rm -rf "$browser"
+  python3 -m venv "$browser"
+  "$browser/bin/pip" install --quiet --disable-pip-version-check 'playwright==1.56.0' 'pytest==8.4.2'
+fi
 # The Node driver of the differential test against @cloud-copilot/iam-simulate
 # (versions pinned by scripts/iam-simulate/package-lock.json); reinstalled only
 # when the lock file changed.
@@ -55,4 +75,5 @@ else
 fi
 echo "test tools: $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)'), $("$venv/bin/aws" --version 2>&1)"
 echo "test tools: py-ocsf-models $("$ocsf/bin/pip" show py-ocsf-models 2>/dev/null | awk '/^Version/ {print $2}')"
+echo "test tools: $(chromium --version 2>/dev/null | head -1), playwright $("$browser/bin/pip" show playwright 2>/dev/null | awk '/^Version/ {print $2}')"
 echo "test tools: cfn-lint $("$linters/bin/cfn-lint" --version 2>&1 | awk '{print $2}'), parliament $("$linters/bin/pip" show parliament 2>/dev/null | awk '/^Version/ {print $2}'), checkov $("$checkov/bin/checkov" --version 2>&1)"

@@ -4,6 +4,7 @@
 mod asff;
 mod compliance;
 mod csv;
+pub mod html;
 mod markdown;
 mod ocsf;
 mod sarif;
@@ -16,6 +17,7 @@ pub use compliance::{
     render_frameworks_text, ComplianceView,
 };
 pub use csv::render_csv;
+pub use html::{render_html, HtmlContext};
 pub use markdown::render_markdown;
 pub use ocsf::{finding_uid, ocsf_events, render_ocsf, OCSF_VERSION};
 pub use sarif::{render_sarif, sarif_value, FINGERPRINT_KEY, SARIF_SCHEMA};
@@ -61,10 +63,11 @@ pub enum ReportFormat {
     Markdown,
     Ocsf,
     Asff,
+    Html,
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 7] = [
+    pub const ALL: [ReportFormat; 8] = [
         ReportFormat::Text,
         ReportFormat::Json,
         ReportFormat::Sarif,
@@ -72,6 +75,7 @@ impl ReportFormat {
         ReportFormat::Markdown,
         ReportFormat::Ocsf,
         ReportFormat::Asff,
+        ReportFormat::Html,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +87,7 @@ impl ReportFormat {
             ReportFormat::Markdown => "markdown",
             ReportFormat::Ocsf => "ocsf",
             ReportFormat::Asff => "asff",
+            ReportFormat::Html => "html",
         }
     }
 
@@ -96,6 +101,7 @@ impl ReportFormat {
             ReportFormat::Markdown => "mfaguard-report.md",
             ReportFormat::Ocsf => "mfaguard-report.ocsf.json",
             ReportFormat::Asff => "mfaguard-report.asff.json",
+            ReportFormat::Html => "mfaguard-report.html",
         }
     }
 
@@ -131,5 +137,8 @@ pub fn render(report: &Report, format: ReportFormat, color: Color) -> String {
         ReportFormat::Markdown => render_markdown(report),
         ReportFormat::Ocsf => render_ocsf(report),
         ReportFormat::Asff => render_asff(report, DEFAULT_ASFF_REGION),
+        // Without the configuration's exceptions and the history; the
+        // binary renders HTML with them through `render_html`.
+        ReportFormat::Html => render_html(report, &HtmlContext::default()),
     }
 }

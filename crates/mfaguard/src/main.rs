@@ -12,6 +12,7 @@ mod lint;
 mod live;
 mod output;
 mod scan;
+mod serve;
 mod simulate;
 mod store_args;
 mod watch;
@@ -85,6 +86,8 @@ enum Command {
     /// NIST 800-53, PCI DSS) with pass, fail, unknown or manual and the
     /// results behind each.
     Compliance(Box<compliance::ComplianceArgs>),
+    /// A read-only dashboard over the history, with a JSON API.
+    Serve(serve::ServeArgs),
 }
 
 // The analysis allocates from every core at once; glibc's per-thread arenas
@@ -119,5 +122,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Fix(command) => fix::run(command),
         Command::Lint(args) => lint::run(args),
         Command::Compliance(args) => compliance::run(*args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 
 use mfaguard_core::{Config, Report, Severity, Snapshot};
-use mfaguard_report::{Color, ReportFormat};
+use mfaguard_report::html::ExceptionView;
+use mfaguard_report::{Color, HtmlContext, ReportFormat};
 
 use crate::output::write_stdout;
 use crate::EXIT_FINDINGS;
@@ -30,7 +31,7 @@ pub struct ScanArgs {
     /// Configuration (TOML): break-glass users, exceptions, scan settings.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Report format: text, json, sarif, csv, markdown, ocsf or asff.
+    /// Report format: text, json, sarif, csv, markdown, ocsf, asff or html.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ReportFormat::parse)]
     format: ReportFormat,
     /// Write the report to FILE instead of standard output.
@@ -38,7 +39,7 @@ pub struct ScanArgs {
     output: Option<PathBuf>,
     /// Write the report in several formats into DIR (with --formats), one
     /// file each: mfaguard-report.txt, .json, .sarif, .csv, .md,
-    /// .ocsf.json, .asff.json.
+    /// .ocsf.json, .asff.json, .html.
     #[arg(
         long,
         value_name = "DIR",
@@ -202,10 +203,23 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         )?,
         false => mfaguard_report::DEFAULT_ASFF_REGION.to_string(),
     };
+    let wants_html = match &args.output_dir {
+        Some(_) => args.formats.contains(&ReportFormat::Html),
+        None => args.format == ReportFormat::Html,
+    };
+    let html = if wants_html {
+        html_context(&args.store, &report, &config)?
+    } else {
+        HtmlContext::default()
+    };
+    let extras = Extras {
+        asff_region: &asff_region,
+        html: &html,
+    };
     match &args.output_dir {
-        Some(dir) => emit_all(&report, &args.formats, dir, &asff_region)?,
+        Some(dir) => emit_all(&report, &args.formats, dir, &extras)?,
         None if nothing_collected && args.format == ReportFormat::Text => {}
-        None => emit(&report, args.format, args.output.as_deref(), &asff_region)?,
+        None => emit(&report, args.format, args.output.as_deref(), &extras)?,
     }
     let mut push_failed = false;
     if args.security_hub {
@@ -243,10 +257,47 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     })
 }
 
-/// The report in `format`; ASFF findings name `asff_region`.
-fn rendered(report: &Report, format: ReportFormat, color: Color, asff_region: &str) -> String {
+/// What the HTML report shows beside the Report: the configuration's
+/// exceptions and, when the history has earlier scans, the trends.
+fn html_context(
+    store: &crate::store_args::StoreArgs,
+    report: &Report,
+    config: &Config,
+) -> Result<HtmlContext> {
+    let mut context = HtmlContext {
+        exceptions: ExceptionView::from_config(config),
+        trend: None,
+    };
+    let Some(location) = store.location()? else {
+        return Ok(context);
+    };
+    if location.sqlite_path().is_some_and(|path| !path.exists()) {
+        return Ok(context);
+    }
+    let mut history = mfaguard_store::Store::open_existing(&location)?;
+    let accounts: Vec<&str> = report
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
+    context.trend =
+        mfaguard_dashboard::trend_from_store(&mut history, &accounts, report.generated_at)
+            .map_err(crate::store_args::in_store(&location.display()))?;
+    Ok(context)
+}
+
+/// What some formats need beside the Report.
+struct Extras<'a> {
+    /// The region ASFF findings name.
+    asff_region: &'a str,
+    html: &'a HtmlContext,
+}
+
+/// The report in `format`.
+fn rendered(report: &Report, format: ReportFormat, color: Color, extras: &Extras<'_>) -> String {
     match format {
-        ReportFormat::Asff => mfaguard_report::render_asff(report, asff_region),
+        ReportFormat::Asff => mfaguard_report::render_asff(report, extras.asff_region),
+        ReportFormat::Html => mfaguard_report::render_html(report, extras.html),
         _ => mfaguard_report::render(report, format, color),
     }
 }
@@ -255,7 +306,7 @@ fn emit(
     report: &Report,
     format: ReportFormat,
     output: Option<&Path>,
-    asff_region: &str,
+    extras: &Extras<'_>,
 ) -> Result<()> {
     // Streamed: a large account's JSON report is never held as one string.
     if format == ReportFormat::Json {
@@ -266,7 +317,7 @@ fn emit(
     } else {
         Color::Never
     };
-    let text = rendered(report, format, color, asff_region);
+    let text = rendered(report, format, color, extras);
     match output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write the report to {}", path.display())),
@@ -279,7 +330,7 @@ fn emit_all(
     report: &Report,
     formats: &[ReportFormat],
     dir: &Path,
-    asff_region: &str,
+    extras: &Extras<'_>,
 ) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
@@ -289,7 +340,7 @@ fn emit_all(
             stream_json(report, Some(&path))?;
             continue;
         }
-        std::fs::write(&path, rendered(report, *format, Color::Never, asff_region))
+        std::fs::write(&path, rendered(report, *format, Color::Never, extras))
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     Ok(())
