@@ -224,32 +224,30 @@ fn finding(
 }
 
 /// Every result of the report as an ASFF finding, for `region` (which the
-/// `ProductArn` names: Security Hub accepts findings for its own region).
-pub fn asff_findings(report: &Report, region: &str) -> Vec<Value> {
+/// `ProductArn` names: Security Hub accepts findings for its own region),
+/// made as the caller takes them.
+pub fn asff_findings<'a>(report: &'a Report, region: &'a str) -> impl Iterator<Item = Value> + 'a {
     let fallback = report
         .accounts
         .first()
         .map(|a| a.account_id.as_str())
         .unwrap_or_default();
-    report
-        .results
-        .iter()
-        .map(|result| {
-            let summary = report.checks.iter().find(|c| c.id == result.check_id);
-            finding(report, summary, result, region, fallback)
-        })
-        .collect()
+    report.results.iter().map(move |result| {
+        let summary = report.checks.iter().find(|c| c.id == result.check_id);
+        finding(report, summary, result, region, fallback)
+    })
 }
 
-/// The findings as a pretty-printed JSON array (the `Findings` of
-/// `BatchImportFindings`; the API takes at most 100 per call).
+/// Writes the findings to `out` as a pretty-printed JSON array (the
+/// `Findings` of `BatchImportFindings`, which takes at most 100 per call),
+/// one at a time.
+pub fn write_asff(report: &Report, region: &str, out: impl std::io::Write) -> std::io::Result<()> {
+    crate::write_pretty_array(asff_findings(report, region), out)
+}
+
+/// The findings as a pretty-printed JSON array.
 pub fn render_asff(report: &Report, region: &str) -> String {
-    let mut text =
-        serde_json::to_string_pretty(&asff_findings(report, region)).unwrap_or_else(|err| {
-            json!({"error": format!("the findings could not be serialised: {err}")}).to_string()
-        });
-    text.push('\n');
-    text
+    crate::render_streamed(|out| write_asff(report, region, out))
 }
 
 #[cfg(test)]

@@ -175,25 +175,24 @@ fn event(report: &Report, summary: Option<&CheckSummary>, result: &CheckResult) 
     event
 }
 
-/// Every result of the report as an OCSF Compliance Finding.
-pub fn ocsf_events(report: &Report) -> Vec<Value> {
-    report
-        .results
-        .iter()
-        .map(|result| {
-            let summary = report.checks.iter().find(|c| c.id == result.check_id);
-            event(report, summary, result)
-        })
-        .collect()
+/// Every result of the report as an OCSF Compliance Finding, made as the
+/// caller takes them.
+pub fn ocsf_events(report: &Report) -> impl Iterator<Item = Value> + '_ {
+    report.results.iter().map(|result| {
+        let summary = report.checks.iter().find(|c| c.id == result.check_id);
+        event(report, summary, result)
+    })
+}
+
+/// Writes the events to `out` as a pretty-printed JSON array, one event at
+/// a time: a large account's events are never all held in memory.
+pub fn write_ocsf(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
+    crate::write_pretty_array(ocsf_events(report), out)
 }
 
 /// The events as a pretty-printed JSON array.
 pub fn render_ocsf(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(&ocsf_events(report)).unwrap_or_else(|err| {
-        json!({"error": format!("the events could not be serialised: {err}")}).to_string()
-    });
-    text.push('\n');
-    text
+    crate::render_streamed(|out| write_ocsf(report, out))
 }
 
 #[cfg(test)]
