@@ -2,7 +2,7 @@
 //! `BatchImportFindings` call, one per result, for import into Security Hub
 //! as findings of the account's own default product.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use mfaguard_core::compliance;
 use mfaguard_core::report::{CheckResult, CheckSummary, Severity, Status};
@@ -156,9 +156,31 @@ fn resource(result: &CheckResult, region: &str) -> Value {
     Value::Object(resource)
 }
 
+/// What every finding of one check shares, computed once per check.
+struct CheckFacts<'a> {
+    summary: Option<&'a CheckSummary>,
+    requirements: Vec<String>,
+    types: Vec<String>,
+}
+
+impl<'a> CheckFacts<'a> {
+    fn of(report: &'a Report, check_id: &str) -> CheckFacts<'a> {
+        let mut requirements: Vec<String> = compliance::requirements_of(check_id)
+            .iter()
+            .map(|r| r.label())
+            .collect();
+        requirements.truncate(RELATED_REQUIREMENTS_MAX);
+        CheckFacts {
+            summary: report.checks.iter().find(|c| c.id == check_id),
+            requirements,
+            types: types(check_id),
+        }
+    }
+}
+
 fn finding(
     report: &Report,
-    summary: Option<&CheckSummary>,
+    facts: &CheckFacts<'_>,
     result: &CheckResult,
     region: &str,
     fallback_account: &str,
@@ -174,15 +196,11 @@ fn finding(
         .generated_at
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string();
+    let summary = facts.summary;
     let title = summary.map(|s| s.title).unwrap_or(result.check_id);
-    let mut requirements: Vec<String> = compliance::requirements_of(result.check_id)
-        .iter()
-        .map(|r| r.label())
-        .collect();
-    requirements.truncate(RELATED_REQUIREMENTS_MAX);
     let mut compliance_field = json!({ "Status": compliance_status(result.status) });
-    if !requirements.is_empty() {
-        compliance_field["RelatedRequirements"] = json!(requirements);
+    if !facts.requirements.is_empty() {
+        compliance_field["RelatedRequirements"] = json!(facts.requirements);
     }
     let mut finding = json!({
         "SchemaVersion": ASFF_SCHEMA_VERSION,
@@ -193,7 +211,7 @@ fn finding(
         "GeneratorId": format!("mfaguard/{}", result.check_id),
         "AwsAccountId": account,
         "Region": region,
-        "Types": types(result.check_id),
+        "Types": facts.types,
         "CreatedAt": time,
         "UpdatedAt": time,
         "Severity": { "Label": severity_label(result) },
@@ -224,32 +242,33 @@ fn finding(
 }
 
 /// Every result of the report as an ASFF finding, for `region` (which the
-/// `ProductArn` names: Security Hub accepts findings for its own region).
-pub fn asff_findings(report: &Report, region: &str) -> Vec<Value> {
+/// `ProductArn` names: Security Hub accepts findings for its own region),
+/// made as the caller takes them.
+pub fn asff_findings<'a>(report: &'a Report, region: &'a str) -> impl Iterator<Item = Value> + 'a {
     let fallback = report
         .accounts
         .first()
         .map(|a| a.account_id.as_str())
         .unwrap_or_default();
-    report
-        .results
-        .iter()
-        .map(|result| {
-            let summary = report.checks.iter().find(|c| c.id == result.check_id);
-            finding(report, summary, result, region, fallback)
-        })
-        .collect()
+    let mut facts: HashMap<&str, CheckFacts<'_>> = HashMap::new();
+    report.results.iter().map(move |result| {
+        let facts = facts
+            .entry(result.check_id)
+            .or_insert_with(|| CheckFacts::of(report, result.check_id));
+        finding(report, facts, result, region, fallback)
+    })
 }
 
-/// The findings as a pretty-printed JSON array (the `Findings` of
-/// `BatchImportFindings`; the API takes at most 100 per call).
+/// Writes the findings to `out` as a pretty-printed JSON array (the
+/// `Findings` of `BatchImportFindings`, which takes at most 100 per call),
+/// one at a time.
+pub fn write_asff(report: &Report, region: &str, out: impl std::io::Write) -> std::io::Result<()> {
+    crate::write_pretty_array(asff_findings(report, region), out)
+}
+
+/// The findings as a pretty-printed JSON array.
 pub fn render_asff(report: &Report, region: &str) -> String {
-    let mut text =
-        serde_json::to_string_pretty(&asff_findings(report, region)).unwrap_or_else(|err| {
-            json!({"error": format!("the findings could not be serialised: {err}")}).to_string()
-        });
-    text.push('\n');
-    text
+    crate::render_streamed(|out| write_asff(report, region, out))
 }
 
 #[cfg(test)]

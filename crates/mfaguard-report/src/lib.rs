@@ -11,7 +11,7 @@ mod sarif;
 mod simulate;
 mod text;
 
-pub use asff::{asff_findings, render_asff, ASFF_SCHEMA_VERSION};
+pub use asff::{asff_findings, render_asff, write_asff, ASFF_SCHEMA_VERSION};
 pub use compliance::{
     compliance_view, render_compliance_json, render_compliance_text, render_frameworks_json,
     render_frameworks_text, ComplianceView,
@@ -19,7 +19,7 @@ pub use compliance::{
 pub use csv::render_csv;
 pub use html::{render_html, HtmlContext};
 pub use markdown::render_markdown;
-pub use ocsf::{finding_uid, ocsf_events, render_ocsf, OCSF_VERSION};
+pub use ocsf::{finding_uid, ocsf_events, render_ocsf, write_ocsf, OCSF_VERSION};
 pub use sarif::{render_sarif, sarif_value, FINGERPRINT_KEY, SARIF_SCHEMA};
 pub use simulate::{render_simulation, SimulationView};
 pub use text::render_text;
@@ -44,6 +44,32 @@ pub fn write_json(report: &Report, out: impl std::io::Write) -> std::io::Result<
     serde_json::to_writer_pretty(&mut out, report)?;
     out.write_all(b"\n")?;
     out.flush()
+}
+
+/// Writes `items` as a pretty-printed JSON array (the same bytes as
+/// `serde_json::to_string_pretty` of them all), serialising each as it
+/// comes.
+fn write_pretty_array(
+    items: impl Iterator<Item = serde_json::Value>,
+    out: impl std::io::Write,
+) -> std::io::Result<()> {
+    use serde::Serializer;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut serializer = serde_json::Serializer::pretty(&mut out);
+    serializer.collect_seq(items)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// The text a streaming writer produces, for callers that want a string.
+fn render_streamed(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut bytes = Vec::new();
+    match write(&mut bytes) {
+        Ok(()) => String::from_utf8_lossy(&bytes).into_owned(),
+        // Writing plain values to memory cannot fail; a failure would be a
+        // bug, reported in the output rather than as a panic.
+        Err(err) => format!("{{\"error\": \"the output could not be serialised: {err}\"}}\n"),
+    }
 }
 
 /// Whether and how to colour text output.

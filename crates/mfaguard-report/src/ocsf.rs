@@ -2,7 +2,7 @@
 //! SIEMs and other OCSF consumers. The schema version is pinned and stated
 //! in every event's `metadata.version`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use mfaguard_core::compliance;
 use mfaguard_core::report::{CheckResult, CheckSummary, Severity, Status};
@@ -87,16 +87,34 @@ pub fn finding_uid(result: &CheckResult) -> String {
     )
 }
 
-fn event(report: &Report, summary: Option<&CheckSummary>, result: &CheckResult) -> Value {
+/// What every event of one check shares, computed once per check.
+struct CheckFacts<'a> {
+    summary: Option<&'a CheckSummary>,
+    requirements: Value,
+    standards: Value,
+}
+
+impl<'a> CheckFacts<'a> {
+    fn of(report: &'a Report, check_id: &str) -> CheckFacts<'a> {
+        let requirements = compliance::requirements_of(check_id);
+        let standards: BTreeSet<String> = requirements
+            .iter()
+            .filter_map(|r| compliance::find(r.framework))
+            .map(|framework| framework.name())
+            .collect();
+        CheckFacts {
+            summary: report.checks.iter().find(|c| c.id == check_id),
+            requirements: json!(requirements.iter().map(|r| r.label()).collect::<Vec<_>>()),
+            standards: json!(standards),
+        }
+    }
+}
+
+fn event(report: &Report, facts: &CheckFacts<'_>, result: &CheckResult) -> Value {
+    let summary = facts.summary;
     let time = report.generated_at.timestamp_millis();
     let (status_id, status) = finding_status(result.status);
     let (compliance_status_id, compliance_status) = compliance_status(result.status);
-    let requirements = compliance::requirements_of(result.check_id);
-    let standards: BTreeSet<String> = requirements
-        .iter()
-        .filter_map(|r| compliance::find(r.framework))
-        .map(|framework| framework.name())
-        .collect();
     let title = summary.map(|s| s.title).unwrap_or(result.check_id);
     let mut resource = Map::new();
     resource.insert("uid".into(), json!(result.resource_arn));
@@ -157,8 +175,8 @@ fn event(report: &Report, summary: Option<&CheckSummary>, result: &CheckResult) 
             "control": result.check_id,
             "status": compliance_status,
             "status_id": compliance_status_id,
-            "requirements": requirements.iter().map(|r| r.label()).collect::<Vec<_>>(),
-            "standards": standards,
+            "requirements": facts.requirements,
+            "standards": facts.standards,
         },
         "resources": [Value::Object(resource)],
         "cloud": Value::Object(cloud),
@@ -175,25 +193,27 @@ fn event(report: &Report, summary: Option<&CheckSummary>, result: &CheckResult) 
     event
 }
 
-/// Every result of the report as an OCSF Compliance Finding.
-pub fn ocsf_events(report: &Report) -> Vec<Value> {
-    report
-        .results
-        .iter()
-        .map(|result| {
-            let summary = report.checks.iter().find(|c| c.id == result.check_id);
-            event(report, summary, result)
-        })
-        .collect()
+/// Every result of the report as an OCSF Compliance Finding, made as the
+/// caller takes them.
+pub fn ocsf_events(report: &Report) -> impl Iterator<Item = Value> + '_ {
+    let mut facts: HashMap<&str, CheckFacts<'_>> = HashMap::new();
+    report.results.iter().map(move |result| {
+        let facts = facts
+            .entry(result.check_id)
+            .or_insert_with(|| CheckFacts::of(report, result.check_id));
+        event(report, facts, result)
+    })
+}
+
+/// Writes the events to `out` as a pretty-printed JSON array, one event at
+/// a time: a large account's events are never all held in memory.
+pub fn write_ocsf(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
+    crate::write_pretty_array(ocsf_events(report), out)
 }
 
 /// The events as a pretty-printed JSON array.
 pub fn render_ocsf(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(&ocsf_events(report)).unwrap_or_else(|err| {
-        json!({"error": format!("the events could not be serialised: {err}")}).to_string()
-    });
-    text.push('\n');
-    text
+    crate::render_streamed(|out| write_ocsf(report, out))
 }
 
 #[cfg(test)]

@@ -223,7 +223,8 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
     }
     let mut push_failed = false;
     if args.security_hub {
-        let findings = mfaguard_report::asff_findings(&report, &asff_region);
+        let findings: Vec<serde_json::Value> =
+            mfaguard_report::asff_findings(&report, &asff_region).collect();
         let outcome =
             crate::live::push_to_security_hub(&args.live, &config.live, &asff_region, &findings)?;
         eprintln!(
@@ -309,8 +310,11 @@ fn emit(
     extras: &Extras<'_>,
 ) -> Result<()> {
     // Streamed: a large account's JSON report is never held as one string.
-    if format == ReportFormat::Json {
-        return stream_json(report, output);
+    if matches!(
+        format,
+        ReportFormat::Json | ReportFormat::Ocsf | ReportFormat::Asff
+    ) {
+        return stream(report, format, output, asff_region);
     }
     let color = if output.is_none() {
         crate::output::stdout_color()
@@ -336,8 +340,11 @@ fn emit_all(
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     for format in formats {
         let path = dir.join(format.file_name());
-        if *format == ReportFormat::Json {
-            stream_json(report, Some(&path))?;
+        if matches!(
+            format,
+            ReportFormat::Json | ReportFormat::Ocsf | ReportFormat::Asff
+        ) {
+            stream(report, *format, Some(&path), asff_region)?;
             continue;
         }
         std::fs::write(&path, rendered(report, *format, Color::Never, extras))
@@ -346,13 +353,24 @@ fn emit_all(
     Ok(())
 }
 
-/// Writes the JSON report to FILE or standard output as it is serialised.
-fn stream_json(report: &Report, output: Option<&Path>) -> Result<()> {
+/// Writes the JSON report, OCSF events or ASFF findings to FILE or
+/// standard output as they are serialised.
+fn stream(
+    report: &Report,
+    format: ReportFormat,
+    output: Option<&Path>,
+    asff_region: &str,
+) -> Result<()> {
+    let write = |out: &mut dyn std::io::Write| match format {
+        ReportFormat::Ocsf => mfaguard_report::write_ocsf(report, out),
+        ReportFormat::Asff => mfaguard_report::write_asff(report, asff_region, out),
+        _ => mfaguard_report::write_json(report, out),
+    };
     match output {
         Some(path) => std::fs::File::create(path)
-            .and_then(|file| mfaguard_report::write_json(report, file))
+            .and_then(|mut file| write(&mut file))
             .with_context(|| format!("cannot write the report to {}", path.display())),
-        None => match mfaguard_report::write_json(report, std::io::stdout().lock()) {
+        None => match write(&mut std::io::stdout().lock()) {
             // A closed pipe (`mfaguard ... | head`) is not an error.
             Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => other.context("cannot write to standard output"),
