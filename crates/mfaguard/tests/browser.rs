@@ -80,7 +80,7 @@ fn report_and_dashboard_in_chromium() {
     );
 
     let store = dir.path().join("history.sqlite");
-    dashboard::record_two_scans(BIN, &store);
+    dashboard::record_two_scans(BIN, &store, dir.path());
     let open = dashboard::serve(BIN, &store, &["--listen", "127.0.0.1:0"]);
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, TOKEN).expect("write token");

@@ -10,6 +10,8 @@ use serde_json::Value;
 mod dashboard;
 #[path = "support/hostile.rs"]
 mod hostile;
+#[path = "../../mfaguard-store/tests/support/mod.rs"]
+mod store_support;
 
 use dashboard::{record_two_scans, serve};
 
@@ -89,7 +91,7 @@ const ACCOUNT: &str = "111122223333";
 fn pages_and_api_answer_with_security_headers() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = dir.path().join("history.sqlite");
-    record_two_scans(BIN, &store);
+    record_two_scans(BIN, &store, dir.path());
     let served = serve(BIN, &store, &["--listen", "127.0.0.1:0"]);
     let alice = "arn:aws:iam::111122223333:user/alice";
     let identity = format!(
@@ -188,7 +190,7 @@ fn pages_and_api_answer_with_security_headers() {
 fn a_network_address_needs_a_token_and_then_every_request_carries_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = dir.path().join("history.sqlite");
-    record_two_scans(BIN, &store);
+    record_two_scans(BIN, &store, dir.path());
     // Refused without a token.
     let output = Command::new(BIN)
         .args(["serve", "--listen", "0.0.0.0:0", "--store"])
@@ -336,4 +338,22 @@ fn markup_from_the_inputs_stays_text_in_pages_and_api() {
     // The API returns the value itself, as JSON data (markup characters
     // written as \\u escapes).
     assert_eq!(api["identity"]["arn"], quinn);
+}
+
+#[test]
+fn serves_a_postgres_history() {
+    let Some(mfaguard_store::Location::Postgres(url)) = store_support::postgres_location("serve")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    record_two_scans(BIN, &url, dir.path());
+    let served = serve(BIN, &url, &["--listen", "127.0.0.1:0"]);
+    let overview = get(&format!("{}/api/overview", served.base), &[]).json();
+    assert_eq!(overview["scans"], 2);
+    let account = get(&format!("{}/api/accounts/{ACCOUNT}", served.base), &[]).json();
+    assert_eq!(account["kpis"]["trend"].as_array().map(Vec::len), Some(2));
+    let diff = get(&format!("{}/accounts/{ACCOUNT}/diff", served.base), &[]);
+    assert_eq!(diff.status, 200);
+    assert_security_headers(&diff, "diff");
 }

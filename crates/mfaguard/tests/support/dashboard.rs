@@ -20,7 +20,7 @@ impl Drop for Served {
 }
 
 /// Runs `mfaguard serve --store STORE ARGS...` and waits for its address.
-pub fn serve(mfaguard: &str, store: &Path, args: &[&str]) -> Served {
+pub fn serve(mfaguard: &str, store: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Served {
     let mut child = Command::new(mfaguard)
         .arg("serve")
         .arg("--store")
@@ -44,8 +44,10 @@ pub fn serve(mfaguard: &str, store: &Path, args: &[&str]) -> Served {
     Served { child, base }
 }
 
-/// Records the demo account at two times into `store`.
-pub fn record_two_scans(mfaguard: &str, store: &Path) {
+/// Records the demo account at two times into `store` (a SQLite path or a
+/// PostgreSQL URL), writing the JSON reports into `scratch`.
+pub fn record_two_scans(mfaguard: &str, store: impl AsRef<std::ffi::OsStr>, scratch: &Path) {
+    let store = store.as_ref();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-account");
     for now in ["2026-11-20T12:00:00Z", "2026-11-22T12:00:00Z"] {
         let output = Command::new(mfaguard)
@@ -54,7 +56,7 @@ pub fn record_two_scans(mfaguard: &str, store: &Path) {
             .arg("--config")
             .arg(demo.join("mfaguard.toml"))
             .args(["--now", now, "--format", "json", "--output"])
-            .arg(store.with_extension("json"))
+            .arg(scratch.join("report.json"))
             .arg("--store")
             .arg(store)
             .output()
