@@ -314,7 +314,7 @@ fn emit(
         format,
         ReportFormat::Json | ReportFormat::Ocsf | ReportFormat::Asff
     ) {
-        return stream(report, format, output, asff_region);
+        return stream(report, format, output, extras.asff_region);
     }
     let color = if output.is_none() {
         crate::output::stdout_color()
@@ -344,7 +344,7 @@ fn emit_all(
             format,
             ReportFormat::Json | ReportFormat::Ocsf | ReportFormat::Asff
         ) {
-            stream(report, *format, Some(&path), asff_region)?;
+            stream(report, *format, Some(&path), extras.asff_region)?;
             continue;
         }
         std::fs::write(&path, rendered(report, *format, Color::Never, extras))
