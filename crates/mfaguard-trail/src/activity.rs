@@ -143,6 +143,9 @@ pub struct RoleMonth {
     pub without_mfa: u64,
     /// `AssumeRoleWithSAML` / `AssumeRoleWithWebIdentity`.
     pub federated: u64,
+    /// By an AWS service (an instance profile, a Lambda function): MFA
+    /// does not apply.
+    pub service: u64,
     pub failed: u64,
     /// Assumptions by a caller of another account.
     pub cross_account: u64,
@@ -262,6 +265,7 @@ impl<'k> Activity<'k> {
                 role.with_mfa += counts.with_mfa;
                 role.without_mfa += counts.without_mfa;
                 role.federated += counts.federated;
+                role.service += counts.service;
                 role.failed += counts.failed;
                 role.cross_account += counts.cross_account;
                 for (account, n) in counts.caller_accounts {
@@ -515,6 +519,21 @@ fn call_mfa(identity: &UserIdentity<'_>, time: DateTime<Utc>) -> Result<CallMfa,
     }
 }
 
+/// `additionalEventData.MFAUsed` of a sign-in: `None` when not recorded.
+fn sign_in_mfa(record: &Record<'_>) -> Result<Option<bool>, FieldError> {
+    let Some(data) = record.additional_event_data.get("additionalEventData")? else {
+        return Ok(None);
+    };
+    match data.mfa_used.get("additionalEventData.MFAUsed")? {
+        Some("Yes") => Ok(Some(true)),
+        Some("No") => Ok(Some(false)),
+        Some(other) => Err(FieldError(format!(
+            "`additionalEventData.MFAUsed` is `{other}`, expected \"Yes\" or \"No\""
+        ))),
+        None => Ok(None),
+    }
+}
+
 fn account_of_arn(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|account| !account.is_empty())
 }
@@ -523,7 +542,11 @@ impl RecordSink for Activity<'_> {
     fn record(&mut self, record: &Record<'_>) -> Result<(), FieldError> {
         let time_text = record.event_time.require("eventTime")?;
         let time = DateTime::parse_from_rfc3339(time_text)
-            .map_err(|err| FieldError(format!("`eventTime` `{time_text}` is not a time: {err}")))?
+            .map_err(|_| {
+                FieldError(format!(
+                    "`eventTime` `{time_text}` is not an RFC 3339 time such as 2026-11-05T09:12:01Z"
+                ))
+            })?
             .with_timezone(&Utc);
         let event_name = record.event_name.require("eventName")?;
         let event_source = record.event_source.require("eventSource")?;
@@ -544,26 +567,30 @@ impl RecordSink for Activity<'_> {
             self.records_outside_window += 1;
             return Ok(());
         }
+        let role_event =
+            event_source == "sts.amazonaws.com" && event_name.starts_with("AssumeRole");
+        let device_event = MFA_DEVICE_EVENTS.contains(&event_name);
+        let parameters = if role_event || device_event {
+            Parameters::read(record)?
+        } else {
+            Parameters::default()
+        };
+        let mfa = if event_name == "ConsoleLogin" {
+            CallMfa::Unknown
+        } else {
+            call_mfa(identity, time)?
+        };
+        let console_mfa = if event_name == "ConsoleLogin" {
+            sign_in_mfa(record)?
+        } else {
+            None
+        };
         self.records_analysed += 1;
         let month = month_index(time);
         let mfa_used: Option<bool>;
 
         if event_name == "ConsoleLogin" {
-            let data = record.additional_event_data.get("additionalEventData")?;
-            let mfa_text = match data {
-                Some(data) => data.mfa_used.get("additionalEventData.MFAUsed")?,
-                None => None,
-            };
-            mfa_used = match mfa_text {
-                Some("Yes") => Some(true),
-                Some("No") => Some(false),
-                Some(other) => {
-                    return Err(FieldError(format!(
-                        "`additionalEventData.MFAUsed` is `{other}`, expected \"Yes\" or \"No\""
-                    )))
-                }
-                None => None,
-            };
+            mfa_used = console_mfa;
             let outcome = record
                 .response_elements
                 .loose()
@@ -585,7 +612,6 @@ impl RecordSink for Activity<'_> {
                 }
             }
         } else {
-            let mfa = call_mfa(identity, time)?;
             mfa_used = match mfa {
                 CallMfa::WithMfa { .. } => Some(true),
                 CallMfa::AccessKey | CallMfa::SessionWithoutMfa => Some(false),
@@ -638,11 +664,19 @@ impl RecordSink for Activity<'_> {
                     keep_earliest(&mut entry.denial_examples);
                 }
             }
-            if event_source == "sts.amazonaws.com" && event_name.starts_with("AssumeRole") {
-                self.role_assumption(record, event_name, account, &caller, month, error_code)?;
+            if role_event {
+                self.role_assumption(&parameters, event_name, account, &caller, month, error_code);
             }
-            if MFA_DEVICE_EVENTS.contains(&event_name) {
-                self.mfa_device_event(record, event_name, account, &caller, time, error_code)?;
+            if device_event {
+                let event = DeviceEvent {
+                    name: event_name,
+                    account,
+                    time,
+                    error_code,
+                    source_ip,
+                    user_agent,
+                };
+                self.mfa_device_event(&event, &parameters, &caller);
             }
         }
 
@@ -652,7 +686,7 @@ impl RecordSink for Activity<'_> {
                 .is_breakglass(account, caller.key, caller.name);
         if caller.kind == Kind::Root || breakglass {
             let (severity, kind, who) = if caller.kind == Kind::Root {
-                (Severity::Critical, AlertKind::RootActivity, "root")
+                (Severity::Critical, AlertKind::RootActivity, "the root user")
             } else {
                 (
                     Severity::High,
@@ -688,8 +722,12 @@ impl RecordSink for Activity<'_> {
                 mfa_used,
                 error_code: error_code.map(str::to_string),
                 message: format!(
-                    "{who} {} in account {account}: {what} {event_name} {mfa_words}{outcome}",
-                    caller.name
+                    "{who}{} in account {account}: {what} {event_name} {mfa_words}{outcome}",
+                    if caller.kind == Kind::Root {
+                        String::new()
+                    } else {
+                        format!(" {}", caller.name)
+                    }
                 ),
             });
         }
@@ -700,35 +738,29 @@ impl RecordSink for Activity<'_> {
 impl Activity<'_> {
     fn role_assumption(
         &mut self,
-        record: &Record<'_>,
+        parameters: &Parameters<'_>,
         event_name: &str,
         account: &str,
         caller: &Caller<'_>,
         month: i32,
         error_code: Option<&str>,
-    ) -> Result<(), FieldError> {
+    ) {
         let federated = match event_name {
             "AssumeRole" => false,
             "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity" => true,
-            _ => return Ok(()),
+            _ => return,
         };
-        let parameters = record.request_parameters.get("requestParameters")?;
-        let Some(parameters) = parameters else {
-            // A failed call may record no parameters; nothing to count it on.
-            return Ok(());
-        };
-        let Some(role_arn) = parameters.role_arn.get("requestParameters.roleArn")? else {
-            return Ok(());
+        // A failed call may record no parameters; nothing to count it on.
+        let Some(role_arn) = parameters.role_arn else {
+            return;
         };
         let role_account = account_of_arn(role_arn).unwrap_or(account);
         // A cross-account assumption is delivered to both accounts: count
         // it once, in the role's.
         if role_account != account {
-            return Ok(());
+            return;
         }
-        let serial = parameters
-            .serial_number
-            .get("requestParameters.serialNumber")?;
+        let serial = parameters.serial_number;
         let counts = self
             .roles
             .entry((account.to_string(), role_arn.to_string()))
@@ -737,10 +769,12 @@ impl Activity<'_> {
             .or_default();
         if error_code.is_some() {
             counts.failed += 1;
-            return Ok(());
+            return;
         }
         if federated {
             counts.federated += 1;
+        } else if caller.kind == Kind::Service {
+            counts.service += 1;
         } else if serial.is_some() {
             counts.with_mfa += 1;
         } else {
@@ -755,28 +789,23 @@ impl Activity<'_> {
                     .or_default() += 1;
             }
         }
-        Ok(())
     }
 
     fn mfa_device_event(
         &mut self,
-        record: &Record<'_>,
-        event_name: &str,
-        account: &str,
+        event: &DeviceEvent<'_>,
+        parameters: &Parameters<'_>,
         caller: &Caller<'_>,
-        time: DateTime<Utc>,
-        error_code: Option<&str>,
-    ) -> Result<(), FieldError> {
-        let parameters = record.request_parameters.get("requestParameters")?;
-        let (user_name, serial) = match parameters {
-            Some(parameters) => (
-                parameters.user_name.get("requestParameters.userName")?,
-                parameters
-                    .serial_number
-                    .get("requestParameters.serialNumber")?,
-            ),
-            None => (None, None),
-        };
+    ) {
+        let DeviceEvent {
+            name: event_name,
+            account,
+            time,
+            error_code,
+            source_ip,
+            user_agent,
+        } = *event;
+        let (user_name, serial) = (parameters.user_name, parameters.serial_number);
         // Without userName the request acts on the caller's own device.
         let target = user_name.or(match caller.kind {
             Kind::User => Some(caller.name),
@@ -819,7 +848,7 @@ impl Activity<'_> {
         });
         let removal = matches!(event_name, "DeactivateMFADevice" | "DeleteVirtualMFADevice");
         if !removal || error_code.is_some() {
-            return Ok(());
+            return;
         }
         let who = target.unwrap_or("(unnamed)");
         let (severity, why) = if breakglass {
@@ -828,7 +857,7 @@ impl Activity<'_> {
             match tier {
                 Some(Tier::Root) => (Severity::Critical, "root"),
                 Some(Tier::Privileged) => (Severity::High, "a privileged user"),
-                Some(_) => return Ok(()),
+                Some(_) => return,
                 None if self.knowledge.has_snapshot(account) => {
                     (Severity::Medium, "a user not in the snapshot")
                 }
@@ -847,8 +876,8 @@ impl Activity<'_> {
             time,
             event_source: "iam.amazonaws.com".to_string(),
             event_name: event_name.to_string(),
-            source_ip: record.source_ip_address.loose().map(str::to_string),
-            user_agent: record.user_agent.loose().map(str::to_string),
+            source_ip: source_ip.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
             mfa_used: None,
             error_code: None,
             message: format!(
@@ -856,6 +885,40 @@ impl Activity<'_> {
                 caller.name
             ),
         });
-        Ok(())
+    }
+}
+
+/// An MFA device event, as the record gives it.
+#[derive(Clone, Copy)]
+struct DeviceEvent<'r> {
+    name: &'r str,
+    account: &'r str,
+    time: DateTime<Utc>,
+    error_code: Option<&'r str>,
+    source_ip: Option<&'r str>,
+    user_agent: Option<&'r str>,
+}
+
+/// The request parameters of role and MFA device events, checked before
+/// anything is counted.
+#[derive(Default)]
+struct Parameters<'r> {
+    role_arn: Option<&'r str>,
+    serial_number: Option<&'r str>,
+    user_name: Option<&'r str>,
+}
+
+impl<'r> Parameters<'r> {
+    fn read(record: &'r Record<'r>) -> Result<Parameters<'r>, FieldError> {
+        let Some(parameters) = record.request_parameters.get("requestParameters")? else {
+            return Ok(Parameters::default());
+        };
+        Ok(Parameters {
+            role_arn: parameters.role_arn.get("requestParameters.roleArn")?,
+            serial_number: parameters
+                .serial_number
+                .get("requestParameters.serialNumber")?,
+            user_name: parameters.user_name.get("requestParameters.userName")?,
+        })
     }
 }

@@ -257,7 +257,7 @@ pub struct FailedFile {
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReadStats {
     pub files_read: u64,
-    pub bytes_compressed: u64,
+    pub bytes_on_disk: u64,
     pub bytes_uncompressed: u64,
     pub records: u64,
     pub records_skipped: u64,
@@ -270,7 +270,7 @@ pub struct ReadStats {
 impl ReadStats {
     fn merge(&mut self, other: ReadStats) {
         self.files_read += other.files_read;
-        self.bytes_compressed += other.bytes_compressed;
+        self.bytes_on_disk += other.bytes_on_disk;
         self.bytes_uncompressed += other.bytes_uncompressed;
         self.records += other.records;
         self.records_skipped += other.records_skipped;
@@ -351,7 +351,7 @@ pub fn read_file<S: RecordSink>(
 pub fn read_bytes<S: RecordSink>(name: &str, bytes: &[u8], sink: &mut S, stats: &mut ReadStats) {
     let mut counter = Counter::new(name);
     stats.files_read += 1;
-    stats.bytes_compressed += bytes.len() as u64;
+    stats.bytes_on_disk += bytes.len() as u64;
     let outcome = if bytes.starts_with(&GZIP_MAGIC) {
         let mut text = Vec::new();
         match MultiGzDecoder::new(bytes).read_to_end(&mut text) {
@@ -384,7 +384,7 @@ fn read_file_inner<S: RecordSink>(
     let open = || File::open(path).map_err(|err| format!("cannot open: {err}"));
     let mut file = open()?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    stats.bytes_compressed += size;
+    stats.bytes_on_disk += size;
     let mut magic = [0u8; 2];
     let magic_len =
         read_up_to(&mut file, &mut magic).map_err(|err| format!("cannot read: {err}"))?;

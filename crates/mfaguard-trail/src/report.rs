@@ -59,7 +59,7 @@ pub struct Inputs {
     /// Accounts with a snapshot: their denials are evaluated.
     pub snapshot_accounts: Vec<String>,
     pub files_read: u64,
-    pub bytes_compressed: u64,
+    pub bytes_on_disk: u64,
     pub bytes_uncompressed: u64,
     /// Date folders outside the window, not opened.
     pub date_folders_pruned: usize,
@@ -204,7 +204,7 @@ impl TrailReport {
             location: location.to_string(),
             snapshot_accounts,
             files_read: stats.files_read,
-            bytes_compressed: stats.bytes_compressed,
+            bytes_on_disk: stats.bytes_on_disk,
             bytes_uncompressed: stats.bytes_uncompressed,
             date_folders_pruned: discovery.pruned_folders,
             records: stats.records,
@@ -331,6 +331,15 @@ impl TrailReport {
                 &b.event_name,
             ))
         });
+        findings.sort_by(|a, b| match (a, b) {
+            (Finding::SignInWithoutMfa(a), Finding::SignInWithoutMfa(b)) => (
+                &a.account_id,
+                &a.identity_arn,
+                &a.month,
+            )
+                .cmp(&(&b.account_id, &b.identity_arn, &b.month)),
+            _ => std::cmp::Ordering::Equal,
+        });
         findings.extend(alerts.into_iter().map(Finding::Alert));
         // Most severe first; stable, so alerts stay in time order.
         findings.sort_by_key(|finding| finding.severity());
@@ -379,9 +388,9 @@ impl TrailReport {
         let _ = writeln!(out, "CloudTrail evidence from {}", inputs.location);
         let _ = writeln!(
             out,
-            "  {} read ({} compressed, {} uncompressed), {} ({} analysed, {} outside the window, {} skipped)",
+            "  {} read ({} on disk, {} uncompressed), {} ({} analysed, {} outside the window, {} skipped)",
             plural(inputs.files_read, "file", "files"),
-            bytes(inputs.bytes_compressed),
+            bytes(inputs.bytes_on_disk),
             bytes(inputs.bytes_uncompressed),
             plural(inputs.records, "record", "records"),
             inputs.records_analysed,

@@ -13,6 +13,7 @@ mod output;
 mod scan;
 mod simulate;
 mod store_args;
+mod trail;
 mod watch;
 mod webhook;
 
@@ -80,6 +81,9 @@ enum Command {
     Lint(lint::LintArgs),
     /// Scan on a schedule, record each scan, alert on changes (webhook).
     Watch(Box<watch::WatchArgs>),
+    /// CloudTrail evidence: sign-ins and calls without MFA, MFA-related
+    /// denials, role assumptions, root and break-glass use, MFA removed.
+    Trail(Box<trail::TrailArgs>),
 }
 
 fn main() -> ExitCode {
@@ -108,5 +112,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Watch(args) => watch::run(*args),
         Command::Fix(command) => fix::run(command),
         Command::Lint(args) => lint::run(args),
+        Command::Trail(args) => trail::run(*args),
     }
 }
