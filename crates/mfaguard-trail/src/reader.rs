@@ -463,7 +463,15 @@ fn parse_slice<S: RecordSink>(
     counter: &mut Counter<'_>,
 ) -> Result<(), String> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // JSON is UTF-8: checked once for the whole text, so that the parser
+    // does not check each string again.
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        format!(
+            "not valid JSON: not UTF-8 text (invalid byte at offset {})",
+            err.valid_up_to()
+        )
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let found = (&mut de)
         .deserialize_map(LogVisitor { sink, counter })
         .and_then(|found| de.end().map(|()| found))

@@ -51,6 +51,11 @@ fn every_bad_file_and_record_is_named_and_the_rest_is_read() {
         br#"{"Records": {"eventName": "x"}}"#,
     );
     let cut = write(root, "cut.json", &GOOD.as_bytes()[..GOOD.len() - 3]);
+    let latin1 = write(
+        root,
+        "latin1.json",
+        b"{\"Records\": [{\"eventName\": \"caf\xe9\"}]}",
+    );
     let wrong_types = write(
         root,
         "wrong-types.json",
@@ -121,7 +126,8 @@ fn every_bad_file_and_record_is_named_and_the_rest_is_read() {
         reason(&not_array)
     );
     assert!(reason(&cut).contains("ends early"), "{}", reason(&cut));
-    assert_eq!(failed.len(), 5);
+    assert!(reason(&latin1).contains("not UTF-8"), "{}", reason(&latin1));
+    assert_eq!(failed.len(), 6);
     // The cut file's one record was complete before the cut.
     let cut_file = inputs
         .files_failed
