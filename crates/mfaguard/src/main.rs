@@ -15,6 +15,7 @@ mod scan;
 mod serve;
 mod simulate;
 mod store_args;
+mod trail;
 mod watch;
 mod webhook;
 
@@ -88,6 +89,9 @@ enum Command {
     Compliance(Box<compliance::ComplianceArgs>),
     /// A read-only dashboard over the history, with a JSON API.
     Serve(serve::ServeArgs),
+    /// CloudTrail evidence: sign-ins and calls without MFA, MFA-related
+    /// denials, role assumptions, root and break-glass use, MFA removed.
+    Trail(Box<trail::TrailArgs>),
 }
 
 // The analysis allocates from every core at once; glibc's per-thread arenas
@@ -123,5 +127,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Lint(args) => lint::run(args),
         Command::Compliance(args) => compliance::run(*args),
         Command::Serve(args) => serve::run(args),
+        Command::Trail(args) => trail::run(*args),
     }
 }

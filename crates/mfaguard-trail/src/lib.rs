@@ -1,0 +1,60 @@
+//! CloudTrail evidence for mfaguard: what actually happens without MFA.
+//!
+//! Reads CloudTrail log files as delivered to S3 (a local folder tree,
+//! gzipped or not) with a streaming, parallel reader, and reports per
+//! account, identity and month: console sign-ins with and without MFA, API
+//! calls of sessions without MFA and of long-term keys, MFA-related denials
+//! (attributed by the policy engine against a snapshot, or inferred without
+//! one), role assumptions with and without MFA, MFA device changes, and
+//! every use of root and break-glass identities as an alert. No AWS SDK
+//! here: reading from S3 lives in `mfaguard-aws`.
+
+pub mod activity;
+pub mod denial;
+pub mod error;
+pub mod knowledge;
+pub mod reader;
+pub mod record;
+pub mod report;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+pub use error::TrailError;
+pub use knowledge::Knowledge;
+pub use reader::{parse_bound, Window};
+pub use report::TrailReport;
+
+/// Reads the log files under `root` within `window` on `jobs` threads and
+/// builds the report.
+pub fn analyze_folder(
+    root: &Path,
+    knowledge: &Knowledge,
+    window: Window,
+    jobs: usize,
+    now: DateTime<Utc>,
+) -> Result<TrailReport, TrailError> {
+    let discovery = reader::discover(root, &window)?;
+    let (sinks, stats) = reader::read_files(&discovery.files, jobs, || {
+        activity::Activity::new(knowledge, window)
+    });
+    let mut merged = activity::Activity::new(knowledge, window);
+    for sink in sinks {
+        merged.merge(sink);
+    }
+    Ok(TrailReport::build(
+        &root.display().to_string(),
+        discovery,
+        stats,
+        merged,
+        knowledge,
+        window,
+        now,
+    ))
+}
+
+/// The default number of reading threads: one per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,181 @@
+//! `mfaguard trail` from the command line: exit codes, formats, errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mfaguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("MFAGUARD_STORE", "none")
+        .output()
+        .expect("run mfaguard")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixtures() -> String {
+    repo()
+        .join("crates/mfaguard-trail/tests/fixtures/org-trail")
+        .display()
+        .to_string()
+}
+
+fn demo() -> String {
+    repo().join("examples/demo-account").display().to_string()
+}
+
+fn demo_config() -> String {
+    repo()
+        .join("examples/demo-account/mfaguard.toml")
+        .display()
+        .to_string()
+}
+
+const NOW: &str = "2026-11-22T12:00:00Z";
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let from = fixtures();
+    let base = ["trail", "--from", &from, "--now", NOW];
+    let clean = mfaguard(&base);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    let text = String::from_utf8_lossy(&clean.stdout);
+    assert!(text.contains("[critical]"), "{text}");
+    assert!(text.contains("digest file"), "{text}");
+
+    let mut high = base.to_vec();
+    high.extend(["--fail-on", "critical"]);
+    assert_eq!(mfaguard(&high).status.code(), Some(1));
+}
+
+#[test]
+fn json_report_with_a_snapshot_to_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("trail.json");
+    let (from, demo, config) = (fixtures(), demo(), demo_config());
+    let output = mfaguard(&[
+        "trail",
+        "--from",
+        &from,
+        "--snapshot",
+        &demo,
+        "--config",
+        &config,
+        "--since",
+        "2026-11-01",
+        "--until",
+        "2026-11-30",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().expect("utf-8"),
+        "--now",
+        NOW,
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["inputs"]["snapshot_accounts"][0], "111122223333");
+    assert_eq!(report["inputs"]["date_folders_pruned"], 1);
+    assert_eq!(report["window"]["since"], "2026-11-01T00:00:00Z");
+    let carol = report["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .find(|identity| identity["name"] == "carol")
+        .expect("carol");
+    assert_eq!(carol["months"][0]["denials"]["mfa_related"], 1);
+    assert_eq!(carol["enforcement"]["status"], "pass");
+    let kinds: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|finding| finding["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"breakglass_activity"), "{kinds:?}");
+    assert!(kinds.contains(&"console_sign_in_without_mfa"), "{kinds:?}");
+}
+
+#[test]
+fn bad_arguments_and_inputs_exit_2_with_the_reason() {
+    let from = fixtures();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["trail", "--from", "/nonexistent/trail"],
+            "/nonexistent/trail",
+        ),
+        (
+            &["trail", "--from", &from, "--since", "November"],
+            "--since `November` is not a date",
+        ),
+        (
+            &[
+                "trail",
+                "--from",
+                &from,
+                "--since",
+                "2026-11-30",
+                "--until",
+                "2026-11-01",
+            ],
+            "--since must be before --until",
+        ),
+        (
+            &[
+                "trail",
+                "--from",
+                &from,
+                "--snapshot",
+                "/nonexistent/account",
+            ],
+            "/nonexistent/account",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = mfaguard(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_partial_read_is_said_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/05");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    std::fs::write(logs.join("bad.json"), b"not json").expect("write");
+    let output = mfaguard(&[
+        "trail",
+        "--from",
+        dir.path().to_str().expect("utf-8"),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the figures are partial"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("PARTIAL:") && stdout.contains("bad.json"),
+        "{stdout}"
+    );
+}
