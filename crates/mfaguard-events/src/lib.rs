@@ -218,7 +218,19 @@ pub fn parse_value(envelope: &Value) -> Result<Event, EventError> {
         }
         None => return Err(field_error("detail", "is missing")),
     };
-    let account_id = required_str(envelope, &["account"])?;
+    // EventBridge sets `account`; CloudTrail's `recipientAccountId` names
+    // the same account (some emulators leave the former out).
+    let account_id = match opt_str(envelope, &["account"])? {
+        Some(account) => account,
+        None => opt_str(detail, &["recipientAccountId"])
+            .map_err(prefix_detail)?
+            .ok_or_else(|| {
+                field_error(
+                    "account",
+                    "is missing (and so is detail.recipientAccountId)",
+                )
+            })?,
+    };
     if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(field_error(
             "account",

@@ -46,6 +46,16 @@ fn documented_create_login_profile() {
 }
 
 #[test]
+fn account_from_the_cloudtrail_record_when_the_envelope_has_none() {
+    let mut event: Value = serde_json::from_str(&fixture("create-login-profile.json")).unwrap();
+    event.as_object_mut().unwrap().remove("account");
+    assert_eq!(
+        parse(&event.to_string()).unwrap().account_id,
+        "111122223333"
+    );
+}
+
+#[test]
 fn every_listed_change_routes_to_its_identities() {
     let cases: Vec<(&str, Value, Vec<Subject>)> = vec![
         ("CreateUser", json!({"userName": "u"}), vec![user("u")]),
@@ -333,6 +343,16 @@ fn poison_messages_say_what_is_wrong() {
         (
             with(&|e| e["account"] = json!("1234")),
             "`account` `1234` is not a 12-digit account ID",
+        ),
+        (
+            with(&|e| {
+                e.as_object_mut().unwrap().remove("account");
+                e["detail"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("recipientAccountId");
+            }),
+            "`account` is missing (and so is detail.recipientAccountId)",
         ),
         (
             with(&|e| {

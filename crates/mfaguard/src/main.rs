@@ -10,6 +10,7 @@ mod kpi;
 mod lint;
 mod live;
 mod output;
+mod queue;
 mod scan;
 mod simulate;
 mod store_args;

@@ -1,0 +1,405 @@
+//! `mfaguard watch --queue` against moto (IAM, EventBridge and SQS on
+//! 127.0.0.1) and a webhook receiver in the test: IAM changes are made in
+//! moto's IAM, their CloudTrail-shaped events are put on EventBridge, whose
+//! rule delivers them to the SQS queue the real binary consumes.
+
+mod support {
+    pub mod moto;
+}
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::moto::{python_or_skip, Moto};
+
+const ACCOUNT: &str = "123456789012";
+
+/// A webhook receiver on 127.0.0.1 that answers `status` (200 or 500).
+struct Receiver {
+    port: u16,
+    status: Arc<AtomicU16>,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let receiver = Receiver {
+            port: listener.local_addr().unwrap().port(),
+            status: Arc::new(AtomicU16::new(200)),
+            bodies: Arc::new(Mutex::new(Vec::new())),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let (status, bodies, stop) = (
+            receiver.status.clone(),
+            receiver.bodies.clone(),
+            receiver.stop.clone(),
+        );
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while !stop.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(300) {
+                match listener.accept() {
+                    Ok((stream, _)) => serve(stream, &status, &bodies),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        receiver
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// Bodies accepted with 200, in arrival order.
+    fn delivered(&self) -> Vec<Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn serve(stream: TcpStream, status: &AtomicU16, bodies: &Mutex<Vec<Value>>) {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let code = status.load(Ordering::SeqCst);
+    if code == 200 {
+        bodies
+            .lock()
+            .unwrap()
+            .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    }
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The queue, its dead-letter queue (after `max_receives`) and the
+/// EventBridge rule that delivers IAM and sign-in events to it.
+struct Queues {
+    url: String,
+    dead_letter_url: String,
+}
+
+async fn create_queues(config: &aws_config::SdkConfig, max_receives: u32) -> Queues {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let dead_letter_url = sqs
+        .create_queue()
+        .queue_name("mfaguard-events-dlq")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let dead_letter_arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:mfaguard-events-dlq");
+    let url = sqs
+        .create_queue()
+        .queue_name("mfaguard-events")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+            json!({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": max_receives})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let events = aws_sdk_eventbridge::Client::new(config);
+    events
+        .put_rule()
+        .name("mfaguard-iam")
+        .event_pattern(
+            json!({"source": ["aws.iam", "aws.signin"],
+                   "detail-type": ["AWS API Call via CloudTrail", "AWS Console Signin via CloudTrail"]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("mfaguard-iam")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(format!("arn:aws:sqs:us-east-1:{ACCOUNT}:mfaguard-events"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Queues {
+        url,
+        dead_letter_url,
+    }
+}
+
+/// A CloudTrail record of an IAM call by `admin`, as EventBridge carries it.
+fn iam_call(event_id: &str, name: &str, request: Value) -> String {
+    json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{ACCOUNT}:user/admin"),
+                          "accountId": ACCOUNT, "userName": "admin"},
+        "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "eventSource": "iam.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "requestParameters": request,
+        "responseElements": null,
+        "eventID": event_id,
+        "readOnly": false,
+        "eventType": "AwsApiCall",
+        "recipientAccountId": ACCOUNT
+    })
+    .to_string()
+}
+
+async fn put_event(config: &aws_config::SdkConfig, detail: String) {
+    let output = aws_sdk_eventbridge::Client::new(config)
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .source("aws.iam")
+                .detail_type("AWS API Call via CloudTrail")
+                .detail(detail)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(output.failed_entry_count(), 0, "{output:?}");
+}
+
+/// The consumer, its stderr collected by a thread.
+struct Watcher {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Watcher {
+    fn start(moto: &Moto, store: &str, queue: &str, webhook: &str, extra: &[&str]) -> Watcher {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+            .args(["watch", "--queue", queue, "--webhook", webhook])
+            .args(["--queue-wait", "1", "--visibility-timeout", "4"])
+            .args(["--retry-delay", "0.2", "--attempts", "1", "--timeout", "2"])
+            .args(["--max-attempts", "3", "--report-timeout", "20"])
+            .args(extra)
+            .envs(moto.env("testing", "testing"))
+            .env("MFAGUARD_STORE", store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mfaguard watch");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let watcher = Watcher { child, stderr };
+        watcher.wait_for("consuming ", Duration::from_secs(60));
+        watcher
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, text: &str, limit: Duration) {
+        let started = Instant::now();
+        while !self.stderr().contains(text) {
+            assert!(
+                started.elapsed() < limit,
+                "no `{text}` within {limit:?}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(watcher: &Watcher, limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "{what} within {limit:?}; stderr:\n{}",
+            watcher.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn alerts(bodies: &[Value]) -> Vec<Value> {
+    bodies
+        .iter()
+        .flat_map(|body| body["alerts"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+async fn dead_letters(config: &aws_config::SdkConfig, url: &str) -> Vec<String> {
+    aws_sdk_sqs::Client::new(config)
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap()
+        .messages()
+        .iter()
+        .filter_map(|m| m.body().map(str::to_string))
+        .collect()
+}
+
+/// A console user created without MFA raises one alert within seconds; the
+/// same event delivered twice does not alert twice; a poison message goes
+/// to the dead-letter queue without holding up the events behind it.
+#[test]
+fn console_user_without_mfa_alerts_once_and_poison_goes_to_the_dead_letter_queue() {
+    let Some(python) = python_or_skip("events_queue") else {
+        return;
+    };
+    let moto = Moto::start(&python, &json!({ACCOUNT: {"mfa_active": true}}), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("history.sqlite").display().to_string();
+    let receiver = Receiver::start();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config("testing", "testing", None));
+    let queues = rt.block_on(create_queues(&config, 2));
+    let watcher = Watcher::start(&moto, &store, &queues.url, &receiver.url(), &[]);
+
+    // A poison message first: it must not hold up the event behind it.
+    rt.block_on(async {
+        aws_sdk_sqs::Client::new(&config)
+            .send_message()
+            .queue_url(&queues.url)
+            .message_body("{\"not\": \"an event\"")
+            .send()
+            .await
+            .unwrap();
+    });
+    let iam = aws_sdk_iam::Client::new(&config);
+    let started = Instant::now();
+    rt.block_on(async {
+        iam.create_user().user_name("carol").send().await.unwrap();
+        iam.create_login_profile()
+            .user_name("carol")
+            .password("Initial-Passw0rd!")
+            .send()
+            .await
+            .unwrap();
+        put_event(
+            &config,
+            iam_call(
+                "event-create-user",
+                "CreateUser",
+                json!({"userName": "carol"}),
+            ),
+        )
+        .await;
+        let login = iam_call(
+            "event-login-profile",
+            "CreateLoginProfile",
+            json!({"userName": "carol", "passwordResetRequired": false}),
+        );
+        put_event(&config, login.clone()).await;
+        // EventBridge delivers at least once: the same event again.
+        put_event(&config, login).await;
+    });
+    wait_until(
+        &watcher,
+        Duration::from_secs(30),
+        "an alert at the receiver",
+        || !receiver.delivered().is_empty(),
+    );
+    let latency = started.elapsed();
+    watcher.wait_for("poison message", Duration::from_secs(10));
+    // Time for a second (wrong) alert to arrive.
+    std::thread::sleep(Duration::from_secs(3));
+    let delivered = receiver.delivered();
+    let all = alerts(&delivered);
+    assert_eq!(all.len(), 1, "{delivered:#?}\n{}", watcher.stderr());
+    assert_eq!(all[0]["kind"], "new_console_user_without_mfa");
+    assert_eq!(all[0]["resource_name"], "carol");
+    assert_eq!(all[0]["account_id"], ACCOUNT);
+    let trigger = &delivered[0]["trigger"];
+    assert!(
+        ["event-create-user", "event-login-profile"]
+            .contains(&trigger["event_id"].as_str().unwrap_or("")),
+        "{trigger}"
+    );
+    assert!(latency < Duration::from_secs(10), "{latency:?}");
+
+    // The poison message reaches the dead-letter queue (max 2 receives).
+    let mut dead = Vec::new();
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "the poison message in the dead-letter queue",
+        || {
+            dead.extend(rt.block_on(dead_letters(&config, &queues.dead_letter_url)));
+            !dead.is_empty()
+        },
+    );
+    assert_eq!(dead, vec!["{\"not\": \"an event\"".to_string()]);
+    let stderr = watcher.stderr();
+    assert!(stderr.contains("error: poison message"), "{stderr}");
+    assert!(stderr.contains("not JSON"), "{stderr}");
+}
