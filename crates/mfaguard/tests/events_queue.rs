@@ -4,6 +4,7 @@
 //! rule delivers them to the SQS queue the real binary consumes.
 
 mod support {
+    pub mod fault_proxy;
     pub mod moto;
 }
 
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::fault_proxy::FaultProxy;
 use support::moto::{python_or_skip, Moto};
 
 const ACCOUNT: &str = "123456789012";
@@ -221,37 +223,60 @@ async fn put_event(config: &aws_config::SdkConfig, detail: String) {
 struct Watcher {
     child: Child,
     stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
+}
+
+fn collect_lines(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    text
 }
 
 impl Watcher {
-    fn start(moto: &Moto, store: &str, queue: &str, webhook: &str, extra: &[&str]) -> Watcher {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+    /// Through `endpoint` (a fault proxy) when given, else moto directly.
+    fn start(
+        moto: &Moto,
+        endpoint: Option<&str>,
+        store: &str,
+        queue: &str,
+        webhook: &str,
+    ) -> Watcher {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mfaguard"));
+        command
             .args(["watch", "--queue", queue, "--webhook", webhook])
             .args(["--queue-wait", "1", "--visibility-timeout", "4"])
             .args(["--retry-delay", "0.2", "--attempts", "1", "--timeout", "2"])
             .args(["--max-attempts", "3", "--report-timeout", "20"])
-            .args(extra)
             .envs(moto.env("testing", "testing"))
             .env("MFAGUARD_STORE", store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mfaguard watch");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let watcher = Watcher { child, stderr };
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(endpoint) = endpoint {
+            command.env("AWS_ENDPOINT_URL", endpoint);
+        }
+        let mut child = command.spawn().expect("start mfaguard watch");
+        let stderr = collect_lines(child.stderr.take().unwrap());
+        let stdout = collect_lines(child.stdout.take().unwrap());
+        let watcher = Watcher {
+            child,
+            stderr,
+            stdout,
+        };
         watcher.wait_for("consuming ", Duration::from_secs(60));
         watcher
     }
 
     fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     fn wait_for(&self, text: &str, limit: Duration) {
@@ -323,7 +348,7 @@ fn console_user_without_mfa_alerts_once_and_poison_goes_to_the_dead_letter_queue
     let rt = runtime();
     let config = rt.block_on(moto.sdk_config("testing", "testing", None));
     let queues = rt.block_on(create_queues(&config, 2));
-    let watcher = Watcher::start(&moto, &store, &queues.url, &receiver.url(), &[]);
+    let watcher = Watcher::start(&moto, None, &store, &queues.url, &receiver.url());
 
     // A poison message first: it must not hold up the event behind it.
     rt.block_on(async {
@@ -402,4 +427,206 @@ fn console_user_without_mfa_alerts_once_and_poison_goes_to_the_dead_letter_queue
     let stderr = watcher.stderr();
     assert!(stderr.contains("error: poison message"), "{stderr}");
     assert!(stderr.contains("not JSON"), "{stderr}");
+}
+
+/// Everything the fault tests share: moto, queues, a store, a receiver.
+struct Setup {
+    python: std::path::PathBuf,
+    moto: Moto,
+    _dir: tempfile::TempDir,
+    store: String,
+    receiver: Receiver,
+    rt: tokio::runtime::Runtime,
+    config: aws_config::SdkConfig,
+    queues: Queues,
+}
+
+fn setup(test: &str) -> Option<Setup> {
+    let python = python_or_skip(test)?;
+    let moto = Moto::start(&python, &json!({ACCOUNT: {"mfa_active": true}}), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("history.sqlite").display().to_string();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config("testing", "testing", None));
+    let queues = rt.block_on(create_queues(&config, 5));
+    Some(Setup {
+        python,
+        moto,
+        _dir: dir,
+        store,
+        receiver: Receiver::start(),
+        rt,
+        config,
+        queues,
+    })
+}
+
+impl Setup {
+    /// Creates a console user without MFA in IAM and puts its event.
+    fn console_user(&self, name: &str) {
+        self.rt.block_on(async {
+            let iam = aws_sdk_iam::Client::new(&self.config);
+            iam.create_user().user_name(name).send().await.unwrap();
+            iam.create_login_profile()
+                .user_name(name)
+                .password("Initial-Passw0rd!")
+                .send()
+                .await
+                .unwrap();
+            put_event(
+                &self.config,
+                iam_call(
+                    &format!("event-{name}"),
+                    "CreateLoginProfile",
+                    json!({"userName": name}),
+                ),
+            )
+            .await;
+        });
+    }
+}
+
+/// The consumer killed with SIGKILL in the middle of a message (its IAM
+/// call held by the proxy): the message comes back after its visibility
+/// timeout to the next consumer, and the receiver gets one alert in all.
+#[test]
+fn consumer_killed_mid_message_leaves_it_for_the_next_one() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    let proxy = FaultProxy::start(
+        &s.python,
+        s.moto.port,
+        &json!([{"action": "GetLoginProfile", "fault": "delay", "seconds": 20, "times": 1}]),
+    );
+    let first = Watcher::start(
+        &s.moto,
+        Some(&proxy.endpoint()),
+        &s.store,
+        &s.queues.url,
+        &s.receiver.url(),
+    );
+    s.console_user("dave");
+    wait_until(
+        &first,
+        Duration::from_secs(20),
+        "the consumer in GetLoginProfile",
+        || {
+            proxy
+                .requests()
+                .get("GetLoginProfile")
+                .copied()
+                .unwrap_or(0)
+                >= 1
+        },
+    );
+    drop(first);
+    assert!(s.receiver.delivered().is_empty());
+
+    let second = Watcher::start(
+        &s.moto,
+        Some(&proxy.endpoint()),
+        &s.store,
+        &s.queues.url,
+        &s.receiver.url(),
+    );
+    wait_until(
+        &second,
+        Duration::from_secs(30),
+        "the event handled again",
+        || {
+            second
+                .stdout()
+                .contains("event event-dave CreateLoginProfile")
+        },
+    );
+    wait_until(&second, Duration::from_secs(10), "an alert", || {
+        !s.receiver.delivered().is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let all = alerts(&s.receiver.delivered());
+    assert_eq!(all.len(), 1, "{all:#?}\n{}", second.stderr());
+    assert_eq!(all[0]["kind"], "new_console_user_without_mfa");
+    assert_eq!(all[0]["resource_name"], "dave");
+}
+
+/// The webhook down: alerts stay in the outbox and reach the receiver,
+/// oldest first, once it answers again.
+#[test]
+fn webhook_down_alerts_are_kept_and_delivered_in_order() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    s.receiver.status.store(500, Ordering::SeqCst);
+    let watcher = Watcher::start(&s.moto, None, &s.store, &s.queues.url, &s.receiver.url());
+    s.console_user("erin");
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "a failed delivery",
+        || watcher.stderr().contains("the receiver answered HTTP 500"),
+    );
+    s.console_user("frank");
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "the second event recorded",
+        || watcher.stdout().contains("event event-frank"),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(s.receiver.delivered().is_empty());
+    s.receiver.status.store(200, Ordering::SeqCst);
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "both alerts delivered",
+        || alerts(&s.receiver.delivered()).len() >= 2,
+    );
+    let names: Vec<Value> = alerts(&s.receiver.delivered())
+        .iter()
+        .map(|a| a["resource_name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("erin"), json!("frank")]);
+}
+
+/// IAM throttles the re-collection past the retry limit: the event is not
+/// recorded (no pass), the message comes back, and once IAM answers the
+/// alert is raised, once.
+#[test]
+fn throttled_recollection_is_retried_never_a_silent_pass() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    // --max-attempts 3: the first handling fails, the second succeeds
+    // after two more throttled attempts.
+    let proxy = FaultProxy::start(
+        &s.python,
+        s.moto.port,
+        &json!([{"action": "ListMFADevices", "fault": "error", "status": 400, "code": "Throttling", "times": 5}]),
+    );
+    let watcher = Watcher::start(
+        &s.moto,
+        Some(&proxy.endpoint()),
+        &s.store,
+        &s.queues.url,
+        &s.receiver.url(),
+    );
+    s.console_user("gina");
+    wait_until(&watcher, Duration::from_secs(30), "an alert", || {
+        !s.receiver.delivered().is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let stderr = watcher.stderr();
+    assert!(
+        stderr.contains("throttled past the retry limit"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the message stays in the queue"),
+        "{stderr}"
+    );
+    assert_eq!(proxy.requests().get("ListMFADevices").copied(), Some(6));
+    let all = alerts(&s.receiver.delivered());
+    assert_eq!(all.len(), 1, "{all:#?}\n{stderr}");
+    assert_eq!(all[0]["resource_name"], "gina");
 }
