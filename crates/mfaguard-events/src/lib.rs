@@ -21,6 +21,7 @@
 //! for the dead-letter queue.
 
 mod route;
+pub mod setup;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod collect;
+mod events;
 mod exceptions;
 mod explain_identity;
 mod fix;
@@ -79,8 +80,12 @@ enum Command {
     /// MFA pitfalls, roles without MFA, console users outside MFA
     /// enforcement and escalation without MFA.
     Lint(lint::LintArgs),
-    /// Scan on a schedule, record each scan, alert on changes (webhook).
+    /// Scan on a schedule, record each scan, alert on changes (webhook);
+    /// with --queue, also within seconds of each IAM change.
     Watch(Box<watch::WatchArgs>),
+    /// Real-time monitoring: what `watch --queue` needs in AWS.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
 }
 
 fn main() -> ExitCode {
@@ -109,5 +114,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Watch(args) => watch::run(*args),
         Command::Fix(command) => fix::run(command),
         Command::Lint(args) => lint::run(args),
+        Command::Events(command) => events::run(command),
     }
 }
