@@ -630,3 +630,79 @@ fn throttled_recollection_is_retried_never_a_silent_pass() {
     assert_eq!(all.len(), 1, "{all:#?}\n{stderr}");
     assert_eq!(all[0]["resource_name"], "gina");
 }
+
+/// A root console sign-in raises a critical alert; a sign-in of an
+/// ordinary user raises none.
+#[test]
+fn root_sign_in_alerts() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    let watcher = Watcher::start(&s.moto, None, &s.store, &s.queues.url, &s.receiver.url());
+    let sign_in = |event_id: &str, identity: Value| {
+        json!({
+            "eventVersion": "1.08",
+            "userIdentity": identity,
+            "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin",
+            "awsRegion": "eu-west-1",
+            "responseElements": {"ConsoleLogin": "Success"},
+            "additionalEventData": {"MobileVersion": "No", "MFAUsed": "No"},
+            "eventID": event_id,
+            "eventType": "AwsConsoleSignIn",
+            "recipientAccountId": ACCOUNT
+        })
+        .to_string()
+    };
+    s.rt.block_on(async {
+        let events = aws_sdk_eventbridge::Client::new(&s.config);
+        for detail in [
+            sign_in(
+                "signin-user",
+                json!({"type": "IAMUser", "userName": "someone", "accountId": ACCOUNT,
+                       "arn": format!("arn:aws:iam::{ACCOUNT}:user/someone")}),
+            ),
+            sign_in(
+                "signin-root",
+                json!({"type": "Root", "accountId": ACCOUNT, "arn": format!("arn:aws:iam::{ACCOUNT}:root")}),
+            ),
+        ] {
+            events
+                .put_events()
+                .entries(
+                    aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                        .source("aws.signin")
+                        .detail_type("AWS Console Signin via CloudTrail")
+                        .detail(detail)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    wait_until(&watcher, Duration::from_secs(20), "an alert", || {
+        !s.receiver.delivered().is_empty()
+    });
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "both sign-ins handled",
+        || watcher.stdout().contains("event signin-user"),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let all = alerts(&s.receiver.delivered());
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0]["kind"], "sensitive_sign_in");
+    assert_eq!(all[0]["severity"], "critical");
+    assert_eq!(all[0]["details"]["mfa_used"], false);
+    assert!(
+        all[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("root signed in to the console without MFA"),
+        "{}",
+        all[0]["message"]
+    );
+}
