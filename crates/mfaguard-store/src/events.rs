@@ -89,17 +89,39 @@ impl Store {
     }
 
     /// Records a processed event in one transaction with what it produced:
-    /// the scan of its account and the account's new snapshot (when the
-    /// event changed identities), and the outbox messages made from the
-    /// scan ID. An event recorded before writes nothing.
+    /// see [`Store::record_events`].
     pub fn record_event(
         &mut self,
         event: &EventRecord,
         scan: Option<(&ScanRecord, &Snapshot)>,
         messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
     ) -> Result<EventRecorded> {
+        self.record_events(std::slice::from_ref(event), scan, messages)
+    }
+
+    /// Records events handled together in one transaction with what they
+    /// produced: the scan of their account and the account's new snapshot
+    /// (when they changed identities), and the outbox messages made from
+    /// the scan ID. Events recorded before are left out; when all were,
+    /// nothing is written.
+    pub fn record_events(
+        &mut self,
+        events: &[EventRecord],
+        scan: Option<(&ScanRecord, &Snapshot)>,
+        messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
+    ) -> Result<EventRecorded> {
         transaction(self.db.as_mut(), |db| {
-            if event_seen(db, &event.event_id)? {
+            let mut new = Vec::new();
+            for event in events {
+                if !event_seen(db, &event.event_id)?
+                    && !new
+                        .iter()
+                        .any(|e: &&EventRecord| e.event_id == event.event_id)
+                {
+                    new.push(event);
+                }
+            }
+            if new.is_empty() {
                 return Ok(EventRecorded::Duplicate);
             }
             let scan_id = match scan {
@@ -111,18 +133,20 @@ impl Store {
                 None => None,
             };
             let now = time::format(Utc::now());
-            db.execute(
-                "INSERT INTO processed_events (event_id, account_id, event_name, event_time, processed_at, scan_id, alerts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                &[
-                    event.event_id.as_str().into(),
-                    event.account_id.as_str().into(),
-                    event.event_name.as_str().into(),
-                    time::format(event.event_time).into(),
-                    now.clone().into(),
-                    scan_id.map_or(crate::db::Value::Null, Into::into),
-                    event.alerts.into(),
-                ],
-            )?;
+            for event in new {
+                db.execute(
+                    "INSERT INTO processed_events (event_id, account_id, event_name, event_time, processed_at, scan_id, alerts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    &[
+                        event.event_id.as_str().into(),
+                        event.account_id.as_str().into(),
+                        event.event_name.as_str().into(),
+                        time::format(event.event_time).into(),
+                        now.clone().into(),
+                        scan_id.map_or(crate::db::Value::Null, Into::into),
+                        event.alerts.into(),
+                    ],
+                )?;
+            }
             for message in messages(scan_id) {
                 db.execute(
                     "INSERT INTO outbox (created_at, scan_id, target, format, payload, attempts) VALUES (?, ?, ?, ?, ?, 0)",

@@ -20,7 +20,7 @@ use mfaguard_store::{
     Alert, AlertKind, EventRecord, EventRecorded, Location, NewMessage, ScanRecord, Store,
 };
 use serde_json::json;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{oneshot, Mutex, Semaphore};
 
 use crate::webhook::Delivery;
 
@@ -52,11 +52,29 @@ struct Consumer {
     redrive: bool,
     dead_letter_url: Option<String>,
     verbose: bool,
-    /// One handler at a time per account: each patches the account's
-    /// latest snapshot.
-    accounts: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Per account: its events waiting, and the lock of the one handler
+    /// that patches the account's latest snapshot at a time.
+    accounts: std::sync::Mutex<HashMap<String, Arc<AccountState>>>,
     /// Wakes the delivery thread.
     deliver_now: std::sync::Mutex<Sender<()>>,
+}
+
+/// Where the outcome of a waiting event goes.
+type Outcome = oneshot::Sender<Result<(), String>>;
+
+/// Events of one account waiting to be handled, and whether one is.
+#[derive(Default)]
+struct AccountState {
+    running: Mutex<()>,
+    /// The events waiting, each with where its outcome goes.
+    waiting: std::sync::Mutex<Vec<(Event, Outcome)>>,
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 /// Runs until `stop` is set.
@@ -203,93 +221,136 @@ impl Consumer {
         }
     }
 
-    fn account_lock(&self, account: &str) -> Arc<Mutex<()>> {
-        let mut accounts = match self.accounts.lock() {
-            Ok(accounts) => accounts,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        accounts.entry(account.to_string()).or_default().clone()
+    fn account(&self, account: &str) -> Arc<AccountState> {
+        lock(&self.accounts)
+            .entry(account.to_string())
+            .or_default()
+            .clone()
     }
 
+    /// Handles an event with the others of its account that are waiting:
+    /// one re-collection of all their identities, one analysis, one
+    /// record. A burst of changes costs about as much as one.
     async fn process(&self, event: &Event) -> Result<()> {
-        let lock = self.account_lock(&event.account_id);
-        let _held = lock.lock().await;
-        let mut store = Store::open(&self.location)?;
-        if store.event_seen(&event.event_id)? {
-            if self.verbose {
-                eprintln!(
-                    "event {} was processed before: not alerting again",
-                    event.event_id
-                );
+        let state = self.account(&event.account_id);
+        let (sender, outcome) = oneshot::channel();
+        lock(&state.waiting).push((event.clone(), sender));
+        {
+            let _running = state.running.lock().await;
+            // Empty when an earlier handler took this event with its own.
+            let batch = std::mem::take(&mut *lock(&state.waiting));
+            if !batch.is_empty() {
+                let (events, senders): (Vec<Event>, Vec<_>) = batch.into_iter().unzip();
+                let result = self
+                    .process_batch(&events)
+                    .await
+                    .map_err(|err| format!("{err:#}"));
+                for sender in senders {
+                    let _ = sender.send(result.clone());
+                }
             }
+        }
+        match outcome.await {
+            Ok(result) => result.map_err(anyhow::Error::msg),
+            Err(_) => bail!("the handler of this event's account stopped"),
+        }
+    }
+
+    async fn process_batch(&self, events: &[Event]) -> Result<()> {
+        let mut store = Store::open(&self.location)?;
+        let mut fresh: Vec<&Event> = Vec::new();
+        for event in events {
+            if store.event_seen(&event.event_id)?
+                || fresh.iter().any(|e| e.event_id == event.event_id)
+            {
+                if self.verbose {
+                    eprintln!(
+                        "event {} was processed before: not alerting again",
+                        event.event_id
+                    );
+                }
+            } else {
+                fresh.push(event);
+            }
+        }
+        let mut subjects = Vec::new();
+        for event in &fresh {
+            match &event.relevance {
+                Relevance::Change(changed) => subjects.extend(changed.iter().cloned()),
+                // Sign-ins change nothing: recorded one by one.
+                Relevance::SignIn(sign_in) => {
+                    let alerts = sign_in_alerts(&mut store, event, sign_in)?;
+                    self.record(&mut store, &[event], None, &alerts)?;
+                }
+                Relevance::Ignored(_) => {}
+            }
+        }
+        subjects.sort();
+        subjects.dedup();
+        if subjects.is_empty() {
             return Ok(());
         }
-        let (scan, alerts) = match &event.relevance {
-            Relevance::Change(subjects) => {
-                let Some(stored) = store.latest_snapshot(&event.account_id)? else {
-                    bail!(
-                        "no snapshot of account {} is stored yet (the full scan records one)",
-                        event.account_id
-                    );
-                };
-                let calls = CallCounter::default();
-                let patched =
-                    mfaguard_aws::recollect(&self.sdk, &self.options, &stored, subjects, &calls)
-                        .await
-                        .with_context(|| {
-                            format!(
-                                "collecting {} again",
-                                subjects
-                                    .iter()
-                                    .map(describe_subject)
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        })?;
-                let now = chrono::Utc::now();
-                let mut report =
-                    mfaguard_core::analyze(std::slice::from_ref(&patched), &self.config, now);
-                report.failed_accounts = Vec::new();
-                let record = ScanRecord::from_report(
-                    &report,
-                    std::slice::from_ref(&patched),
-                    &self.config,
-                    None,
-                );
-                let alerts = store.alerts_for(&record)?;
-                (Some((record, patched)), alerts)
-            }
-            Relevance::SignIn(sign_in) => (None, sign_in_alerts(&mut store, event, sign_in)?),
-            Relevance::Ignored(_) => return Ok(()),
+        let changes: Vec<&Event> = fresh
+            .into_iter()
+            .filter(|e| matches!(e.relevance, Relevance::Change(_)))
+            .collect();
+        let account = &changes[0].account_id;
+        let Some(stored) = store.latest_snapshot(account)? else {
+            bail!("no snapshot of account {account} is stored yet (the full scan records one)");
         };
-        let record = EventRecord {
-            event_id: event.event_id.clone(),
-            account_id: event.account_id.clone(),
-            event_name: event.event_name.clone(),
-            event_time: event.time,
-            alerts: alerts.len(),
-        };
+        let calls = CallCounter::default();
+        let patched = mfaguard_aws::recollect(&self.sdk, &self.options, &stored, &subjects, &calls)
+            .await
+            .with_context(|| {
+                format!(
+                    "collecting {} again",
+                    subjects
+                        .iter()
+                        .map(describe_subject)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+        let now = chrono::Utc::now();
+        let report = mfaguard_core::analyze(std::slice::from_ref(&patched), &self.config, now);
+        let record =
+            ScanRecord::from_report(&report, std::slice::from_ref(&patched), &self.config, None);
+        let alerts = store.alerts_for(&record)?;
+        self.record(&mut store, &changes, Some((&record, &patched)), &alerts)
+    }
+
+    /// Records events with their scan and alerts, then wakes the delivery.
+    fn record(
+        &self,
+        store: &mut Store,
+        events: &[&Event],
+        scan: Option<(&ScanRecord, &mfaguard_core::Snapshot)>,
+        alerts: &[Alert],
+    ) -> Result<()> {
+        let records: Vec<EventRecord> = events
+            .iter()
+            .map(|event| EventRecord {
+                event_id: event.event_id.clone(),
+                account_id: event.account_id.clone(),
+                event_name: event.event_name.clone(),
+                event_time: event.time,
+                alerts: alerts.len(),
+            })
+            .collect();
         let messages = |scan_id: Option<i64>| -> Vec<NewMessage> {
             match &self.delivery {
                 Some(delivery) if !alerts.is_empty() => vec![NewMessage {
                     target: mfaguard_store::target_key(&delivery.url),
                     format: if self.slack { "slack" } else { "json" }.to_string(),
-                    payload: payload(scan_id, event, &alerts),
+                    payload: payload(scan_id, events, alerts),
                 }],
                 _ => Vec::new(),
             }
         };
-        let recorded = store.record_event(
-            &record,
-            scan.as_ref().map(|(record, snapshot)| (record, snapshot)),
-            &messages,
-        )?;
-        if let EventRecorded::New { scan_id } = recorded {
-            print_alerts(scan_id, event, &alerts)?;
+        if let EventRecorded::New { scan_id } = store.record_events(&records, scan, &messages)? {
+            print_alerts(scan_id, events, alerts)?;
             if !alerts.is_empty() {
-                if let Ok(sender) = self.deliver_now.lock() {
-                    let _ = sender.send(());
-                }
+                let _ = lock(&self.deliver_now).send(());
             }
         }
         Ok(())
@@ -366,36 +427,48 @@ fn sign_in_alerts(store: &mut Store, event: &Event, sign_in: &SignIn) -> Result<
     }])
 }
 
-/// The webhook event (docs/store.md): the alerts of a scan, with the event
-/// that caused them.
-fn payload(scan_id: Option<i64>, event: &Event, alerts: &[Alert]) -> serde_json::Value {
+/// The webhook event (docs/store.md): the alerts of a scan, with the
+/// events that caused them.
+fn payload(scan_id: Option<i64>, events: &[&Event], alerts: &[Alert]) -> serde_json::Value {
+    let triggers: Vec<serde_json::Value> = events
+        .iter()
+        .map(|event| {
+            json!({
+                "event_id": event.event_id,
+                "event_name": event.event_name,
+                "event_time": mfaguard_store::time::format(event.time),
+                "actor": event.actor,
+            })
+        })
+        .collect();
     json!({
         "schema_version": 1,
         "type": "mfaguard.alerts",
         "scan_id": scan_id,
         "scanned_at": mfaguard_store::time::format(chrono::Utc::now()),
-        "accounts": [event.account_id],
+        "accounts": events.first().map(|e| vec![e.account_id.clone()]).unwrap_or_default(),
         "alerts": alerts,
-        "trigger": {
-            "event_id": event.event_id,
-            "event_name": event.event_name,
-            "event_time": mfaguard_store::time::format(event.time),
-            "actor": event.actor,
-        },
+        "triggers": triggers,
     })
 }
 
-fn print_alerts(scan_id: Option<i64>, event: &Event, alerts: &[Alert]) -> Result<()> {
-    let mut text = format!(
-        "event {} {} in {}{}: {}\n",
-        event.event_id,
-        event.event_name,
-        event.account_id,
-        scan_id
-            .map(|id| format!(" (scan {id})"))
-            .unwrap_or_default(),
+fn print_alerts(scan_id: Option<i64>, events: &[&Event], alerts: &[Alert]) -> Result<()> {
+    let mut text = String::new();
+    for event in events {
+        text.push_str(&format!(
+            "event {} {} in {}{}\n",
+            event.event_id,
+            event.event_name,
+            event.account_id,
+            scan_id
+                .map(|id| format!(" (scan {id})"))
+                .unwrap_or_default(),
+        ));
+    }
+    text.push_str(&format!(
+        "  {}\n",
         mfaguard_core::words::count(alerts.len(), "alert", "alerts")
-    );
+    ));
     for alert in alerts {
         text.push_str(&format!(
             "  [{}] {} {}: {}\n",

@@ -76,7 +76,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "queue", value_parser = clap::value_parser!(u64).range(1..=43_200))]
     visibility_timeout: u64,
     /// Events handled at once (1 to 64).
-    #[arg(long, value_name = "N", default_value_t = 4, requires = "queue", value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "queue", value_parser = clap::value_parser!(u64).range(1..=64))]
     handlers: u64,
     #[command(flatten)]
     store: StoreArgs,
@@ -240,7 +240,7 @@ fn watch_queue(
             dead_letter_url: args.dead_letter_queue.clone(),
             wait: Duration::from_secs(args.queue_wait),
             visibility: Duration::from_secs(args.visibility_timeout),
-            handlers: usize::try_from(args.handlers).unwrap_or(4),
+            handlers: usize::try_from(args.handlers).unwrap_or(16),
             verbose: args.live.verbose,
         };
         let result = crate::queue::consume(

@@ -404,7 +404,7 @@ fn console_user_without_mfa_alerts_once_and_poison_goes_to_the_dead_letter_queue
     assert_eq!(all[0]["kind"], "new_console_user_without_mfa");
     assert_eq!(all[0]["resource_name"], "carol");
     assert_eq!(all[0]["account_id"], ACCOUNT);
-    let trigger = &delivered[0]["trigger"];
+    let trigger = &delivered[0]["triggers"][0];
     assert!(
         ["event-create-user", "event-login-profile"]
             .contains(&trigger["event_id"].as_str().unwrap_or("")),
