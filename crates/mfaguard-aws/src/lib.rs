@@ -8,18 +8,24 @@ mod error;
 mod observe;
 mod org;
 mod pages;
+mod queue;
+mod recollect;
 mod security_hub;
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, Region};
+
+pub use aws_config::SdkConfig;
 
 pub use account::AccountCollector;
 pub use error::CollectError;
 pub use observe::{CallCounter, CallTally, Pacer};
 pub use org::{collect_organization, AccountFilter, AccountOutcome, OrgOptions};
+pub use queue::{EventQueue, QueueMessage};
+pub use recollect::recollect;
 pub use security_hub::{
     finding_of_asff, import_findings, ImportOutcome, RejectedFinding, BATCH_SIZE,
 };

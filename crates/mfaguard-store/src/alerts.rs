@@ -26,6 +26,9 @@ pub enum AlertKind {
     /// Policy enforced MFA for a console user or an assumable role before
     /// (`enforced` or `locked_out`) and does not now (`not_enforced`).
     MfaEnforcementLost,
+    /// Root or a break-glass user signed in to the console (real-time
+    /// monitoring only).
+    SensitiveSignIn,
 }
 
 impl AlertKind {
@@ -36,6 +39,7 @@ impl AlertKind {
             AlertKind::BreakglassChanged => "breakglass_changed",
             AlertKind::ExceptionExpired => "exception_expired",
             AlertKind::MfaEnforcementLost => "mfa_enforcement_lost",
+            AlertKind::SensitiveSignIn => "sensitive_sign_in",
         }
     }
 }

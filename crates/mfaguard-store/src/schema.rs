@@ -149,6 +149,29 @@ ALTER TABLE scan_identities ADD COLUMN allowed_without_mfa BIGINT;
 ALTER TABLE scan_accounts ADD COLUMN unknown_weight BIGINT;
 "#,
     },
+    Migration {
+        version: 5,
+        name: "latest snapshot per account and processed events",
+        sql: r#"
+CREATE TABLE account_snapshots (
+    account_id TEXT PRIMARY KEY,
+    scan_id BIGINT REFERENCES scans (id) ON DELETE SET NULL,
+    collected_at TEXT NOT NULL,
+    snapshot_json TEXT NOT NULL
+);
+
+CREATE TABLE processed_events (
+    event_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    processed_at TEXT NOT NULL,
+    scan_id BIGINT REFERENCES scans (id) ON DELETE SET NULL,
+    alerts BIGINT NOT NULL
+);
+CREATE INDEX processed_events_account ON processed_events (account_id, processed_at);
+"#,
+    },
 ];
 
 /// The schema version this build writes.

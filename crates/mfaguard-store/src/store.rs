@@ -377,6 +377,8 @@ impl Store {
             "scan_identities",
             "scan_exceptions",
             "outbox",
+            "account_snapshots",
+            "processed_events",
         ] {
             let rows = self
                 .db
@@ -536,7 +538,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
 }
 
-fn insert_scan(
+pub(crate) fn insert_scan(
     db: &mut dyn Db,
     scan: &ScanRecord,
     progress: &mut dyn FnMut(usize) -> bool,

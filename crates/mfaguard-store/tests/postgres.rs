@@ -107,3 +107,11 @@ fn postgres_unreachable_server_is_a_clear_error() {
 fn child_writer() {
     scenarios::child_writer();
 }
+
+#[test]
+fn postgres_processed_events() {
+    let Some(location) = support::postgres_location("processed_events") else {
+        return;
+    };
+    scenarios::processed_events(&location);
+}

@@ -150,6 +150,8 @@ fn sqlite_upgrade_from_version_2_keeps_old_rows_without_verdicts() {
         "ALTER TABLE scan_identities DROP COLUMN enforcement;
          ALTER TABLE scan_identities DROP COLUMN allowed_without_mfa;
          ALTER TABLE scan_accounts DROP COLUMN unknown_weight;
+         DROP TABLE account_snapshots;
+         DROP TABLE processed_events;
          DELETE FROM schema_migrations WHERE version >= 3;",
     )
     .unwrap();
@@ -175,4 +177,10 @@ fn sqlite_upgrade_from_version_2_keeps_old_rows_without_verdicts() {
     let rows = store.account_rows(None).unwrap();
     assert!(rows.iter().any(|row| row.scan_id == first));
     assert!(rows.iter().all(|row| row.record.unknown_weight == 0));
+}
+
+#[test]
+fn sqlite_processed_events() {
+    let (_dir, location) = fresh();
+    scenarios::processed_events(&location);
 }

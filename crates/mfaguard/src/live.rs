@@ -86,7 +86,7 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
 
 impl LiveArgs {
     /// Flags first, then the config's `[live]` section, then the defaults.
-    fn options(&self, config: &LiveSettings) -> Result<LiveOptions> {
+    pub(crate) fn options(&self, config: &LiveSettings) -> Result<LiveOptions> {
         let defaults = LiveOptions::default();
         let pick = |flag: &str, given: Option<f64>, configured: Option<f64>, default: Duration| {
             match given.or(configured) {

@@ -3,6 +3,7 @@
 mod catalog;
 mod collect;
 mod compliance;
+mod events;
 mod exceptions;
 mod explain_identity;
 mod fix;
@@ -11,6 +12,7 @@ mod kpi;
 mod lint;
 mod live;
 mod output;
+mod queue;
 mod scan;
 mod serve;
 mod simulate;
@@ -81,7 +83,8 @@ enum Command {
     /// MFA pitfalls, roles without MFA, console users outside MFA
     /// enforcement and escalation without MFA.
     Lint(lint::LintArgs),
-    /// Scan on a schedule, record each scan, alert on changes (webhook).
+    /// Scan on a schedule, record each scan, alert on changes (webhook);
+    /// with --queue, also within seconds of each IAM change.
     Watch(Box<watch::WatchArgs>),
     /// A compliance framework's MFA controls (CIS AWS Foundations, FSBP,
     /// NIST 800-53, PCI DSS) with pass, fail, unknown or manual and the
@@ -92,6 +95,9 @@ enum Command {
     /// CloudTrail evidence: sign-ins and calls without MFA, MFA-related
     /// denials, role assumptions, root and break-glass use, MFA removed.
     Trail(Box<trail::TrailArgs>),
+    /// Real-time monitoring: what `watch --queue` needs in AWS.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
 }
 
 // The analysis allocates from every core at once; glibc's per-thread arenas
@@ -128,5 +134,6 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Compliance(args) => compliance::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Trail(args) => trail::run(*args),
+        Command::Events(command) => events::run(command),
     }
 }

@@ -59,6 +59,25 @@ pub struct WatchArgs {
     /// Scan only the accounts of shard I of N (stable hash of the account ID).
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
+    /// Also consume IAM change and console sign-in events from this SQS
+    /// queue (see `mfaguard events setup`) and alert within seconds; the
+    /// scans of --every still run and reconcile what events missed.
+    #[arg(long, value_name = "SQS_URL", conflicts_with_all = ["from", "snapshot", "once", "shard"])]
+    queue: Option<String>,
+    /// Where poison messages go when the queue has no redrive policy.
+    #[arg(long, value_name = "SQS_URL", requires = "queue")]
+    dead_letter_queue: Option<String>,
+    /// Seconds one receive waits for messages (long polling, 0 to 20).
+    #[arg(long, value_name = "SECONDS", default_value_t = 20, requires = "queue", value_parser = clap::value_parser!(u64).range(0..=20))]
+    queue_wait: u64,
+    /// Seconds a received message stays hidden while it is handled; a
+    /// message whose handling fails (or whose consumer dies) comes back
+    /// after this.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "queue", value_parser = clap::value_parser!(u64).range(1..=43_200))]
+    visibility_timeout: u64,
+    /// Events handled at once (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "queue", value_parser = clap::value_parser!(u64).range(1..=64))]
+    handlers: u64,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -129,6 +148,7 @@ pub fn run(args: WatchArgs) -> Result<u8> {
         attempts: args.attempts.max(1),
         retry_delay: Duration::try_from_secs_f64(args.retry_delay).unwrap_or(Duration::ZERO),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        in_order: args.queue.is_some(),
     });
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -144,9 +164,13 @@ pub fn run(args: WatchArgs) -> Result<u8> {
         .context("cannot install the Ctrl-C handler")?;
     }
 
+    if args.queue.is_some() {
+        return watch_queue(&args, &location, delivery, stop);
+    }
+
     loop {
         let started = Instant::now();
-        match iteration(&args, &location, delivery.as_ref(), &stop) {
+        match iteration(&args, &location, delivery.as_ref(), true, &stop) {
             // Cron only sees the exit code: an alert left in the outbox is
             // an error it must hear of, though the scan itself is recorded.
             Ok(undelivered) if args.once && undelivered > 0 => {
@@ -174,19 +198,117 @@ pub fn run(args: WatchArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// `--queue`: a first full scan (the baseline the events are applied to),
+/// then the consumer, with the periodic full scans and the webhook
+/// delivery each in a thread of their own.
+fn watch_queue(
+    args: &WatchArgs,
+    location: &Location,
+    delivery: Option<Delivery>,
+    stop: Arc<AtomicBool>,
+) -> Result<u8> {
+    let Some(url) = &args.queue else {
+        return Ok(0);
+    };
+    iteration(args, location, delivery.as_ref(), false, &stop)
+        .context("the first full scan failed")?;
+    let now = crate::scan::parse_now(args.now.as_deref())?;
+    let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age, now)?;
+    let options = args.live.options(&config.live)?;
+    let (wake, woken) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|threads| {
+        if let Some(delivery) = &delivery {
+            let stop = &stop;
+            threads.spawn(move || delivery_loop(location, delivery, stop, &woken));
+        }
+        let scans_stop = &stop;
+        let delivery_ref = delivery.as_ref();
+        let wake_scans = wake.clone();
+        threads.spawn(move || loop {
+            if !sleep_unless(scans_stop, args.every) {
+                break;
+            }
+            match iteration(args, location, delivery_ref, false, scans_stop) {
+                Ok(_) => {
+                    let _ = wake_scans.send(());
+                }
+                Err(err) => eprintln!("error: {err:#} (retrying at the next scan)"),
+            }
+        });
+        let settings = crate::queue::QueueSettings {
+            url: url.clone(),
+            dead_letter_url: args.dead_letter_queue.clone(),
+            wait: Duration::from_secs(args.queue_wait),
+            visibility: Duration::from_secs(args.visibility_timeout),
+            handlers: usize::try_from(args.handlers).unwrap_or(16),
+            verbose: args.live.verbose,
+        };
+        let result = crate::queue::consume(
+            &settings,
+            options,
+            config,
+            location.clone(),
+            delivery.clone(),
+            args.slack,
+            wake,
+            stop.clone(),
+        );
+        // The other threads end with the consumer.
+        stop.store(true, Ordering::SeqCst);
+        result
+    })?;
+    eprintln!("watch stopped");
+    Ok(0)
+}
+
+/// Delivers the outbox in order: when woken by a new alert, and every
+/// second (longer after a failure) for what could not be delivered yet.
+fn delivery_loop(
+    location: &Location,
+    delivery: &Delivery,
+    stop: &AtomicBool,
+    woken: &std::sync::mpsc::Receiver<()>,
+) {
+    let idle = Duration::from_secs(1);
+    loop {
+        let mut failed = HashSet::new();
+        let round = Store::open(location)
+            .map_err(anyhow::Error::from)
+            .and_then(|mut store| deliver_pending(&mut store, delivery, stop, &mut failed));
+        if let Err(err) = round {
+            eprintln!("error: webhook delivery: {err:#}");
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let wait = if failed.is_empty() {
+            idle
+        } else {
+            delivery.retry_delay.max(idle)
+        };
+        match woken.recv_timeout(wait) {
+            Ok(()) => while woken.try_recv().is_ok() {},
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+}
+
 /// One scan, its record and its alerts; returns how many webhook messages
-/// could not be delivered in this run.
+/// could not be delivered in this run. Without `deliver`, alerts are only
+/// put in the outbox (another thread delivers them).
 fn iteration(
     args: &WatchArgs,
     location: &Location,
     delivery: Option<&Delivery>,
+    deliver: bool,
     stop: &AtomicBool,
 ) -> Result<usize> {
     let mut store = Store::open(location)?;
     // Messages that failed in this iteration are not tried twice in it.
     let mut failed_messages = HashSet::new();
     // What earlier runs could not deliver goes first.
-    if let Some(delivery) = delivery {
+    if let Some(delivery) = delivery.filter(|_| deliver) {
         let outcome = deliver_pending(&mut store, delivery, stop, &mut failed_messages)?;
         if outcome.delivered > 0 {
             eprintln!(
@@ -221,8 +343,12 @@ fn iteration(
         }
     };
     let id = store.record_with(&record, &messages, &mut |_| true)?;
+    // The baseline that events are applied to (`--queue`).
+    for snapshot in snapshots.iter().filter(|s| s.account_id.is_some()) {
+        store.save_snapshot(Some(id), snapshot)?;
+    }
     print_alerts(id, &record, &alerts)?;
-    if let Some(delivery) = delivery {
+    if let Some(delivery) = delivery.filter(|_| deliver) {
         let outcome = deliver_pending(&mut store, delivery, stop, &mut failed_messages)?;
         if outcome.delivered > 0 {
             eprintln!(

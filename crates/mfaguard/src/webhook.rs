@@ -21,6 +21,9 @@ pub struct Delivery {
     /// Wait before the first retry; doubles for each further one.
     pub retry_delay: Duration,
     pub timeout: Duration,
+    /// Stop a round at the first message that cannot be delivered, so that
+    /// the receiver gets messages in the order they were made.
+    pub in_order: bool,
 }
 
 /// What one delivery round did.
@@ -168,6 +171,9 @@ pub fn deliver_pending(
                 count(tries as usize, "attempt", "attempts"),
                 message.attempts + tries
             );
+            if delivery.in_order {
+                break;
+            }
         }
     }
     Ok(outcome)

@@ -546,3 +546,76 @@ reviewed = "2026-03-01"
     let (_, again) = scan(&[&after], "2026-04-11T00:00:00Z", &config_text);
     assert!(store.alerts_for(&again).unwrap().is_empty());
 }
+
+/// Real-time monitoring: the latest snapshot per account is kept and
+/// replaced; a processed event is recorded once with its scan, snapshot and
+/// outbox message, and recording it again writes nothing.
+pub fn processed_events(location: &Location) {
+    use mfaguard_store::{EventRecord, EventRecorded};
+    let mut store = Store::open(location).unwrap();
+    let [(day0, now0), (day10, now10), _] = changing_account();
+    assert!(store.latest_snapshot(ACCOUNT).unwrap().is_none());
+    let (_, record0) = scan(&[&day0], now0, "");
+    let first = store.record(&record0).unwrap();
+    let snapshot0 = day0.snapshot(at(now0));
+    store.save_snapshot(Some(first), &snapshot0).unwrap();
+    assert_eq!(store.latest_snapshot(ACCOUNT).unwrap(), Some(snapshot0));
+
+    let (_, record10) = scan(&[&day10], now10, "");
+    let snapshot10 = day10.snapshot(at(now10));
+    let target = mfaguard_store::target_key("http://127.0.0.1:9/hook");
+    let event = EventRecord {
+        event_id: "b7d9b3c5-2f1e-4f5a-9c1d-0e8f7a6b5c4d".into(),
+        account_id: ACCOUNT.into(),
+        event_name: "CreateLoginProfile".into(),
+        event_time: at(now10),
+        alerts: 1,
+    };
+    let messages = |scan_id: Option<i64>| {
+        vec![NewMessage {
+            target: target.clone(),
+            format: "json".into(),
+            payload: json!({"scan_id": scan_id}),
+        }]
+    };
+    assert!(!store.event_seen(&event.event_id).unwrap());
+    let recorded = store
+        .record_event(&event, Some((&record10, &snapshot10)), &messages)
+        .unwrap();
+    let EventRecorded::New {
+        scan_id: Some(scan_id),
+    } = recorded
+    else {
+        panic!("{recorded:?}")
+    };
+    assert!(scan_id > first);
+    assert!(store.event_seen(&event.event_id).unwrap());
+    assert_eq!(
+        store.latest_snapshot(ACCOUNT).unwrap(),
+        Some(snapshot10.clone())
+    );
+    assert_eq!(store.pending_messages(&target).unwrap().len(), 1);
+    let scans = store.scans(&ScanFilter::default()).unwrap().len();
+
+    // Redelivered: nothing more.
+    assert_eq!(
+        store
+            .record_event(&event, Some((&record10, &snapshot10)), &messages)
+            .unwrap(),
+        EventRecorded::Duplicate
+    );
+    assert_eq!(store.pending_messages(&target).unwrap().len(), 1);
+    assert_eq!(store.scans(&ScanFilter::default()).unwrap().len(), scans);
+
+    // A sign-in alert has no scan.
+    let sign_in = EventRecord {
+        event_id: "4d2f6a1b-8c3e-4f9d-a7b6-5e4d3c2b1a09".into(),
+        event_name: "ConsoleLogin".into(),
+        ..event
+    };
+    assert_eq!(
+        store.record_event(&sign_in, None, &messages).unwrap(),
+        EventRecorded::New { scan_id: None }
+    );
+    assert_eq!(store.pending_messages(&target).unwrap().len(), 2);
+}

@@ -1,0 +1,165 @@
+//! What real-time monitoring keeps between events: the latest snapshot of
+//! each account (which an event's re-collected identities are patched
+//! into) and the IDs of the events already processed, so that a message
+//! the queue delivers twice never alerts twice.
+
+use chrono::{DateTime, Utc};
+use mfaguard_core::Snapshot;
+
+use crate::db::{transaction, Db};
+use crate::error::{Result, StoreError};
+use crate::store::{insert_scan, NewMessage, Store};
+use crate::time;
+use crate::ScanRecord;
+
+/// One processed event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// CloudTrail's event ID.
+    pub event_id: String,
+    pub account_id: String,
+    pub event_name: String,
+    pub event_time: DateTime<Utc>,
+    /// How many alerts it raised.
+    pub alerts: usize,
+}
+
+/// What [`Store::record_event`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventRecorded {
+    /// Recorded now, with its scan ID when it had one.
+    New { scan_id: Option<i64> },
+    /// Recorded before (a redelivery): nothing was written.
+    Duplicate,
+}
+
+fn save_snapshot(db: &mut dyn Db, scan_id: Option<i64>, snapshot: &Snapshot) -> Result<()> {
+    let Some(account) = snapshot.account_id.as_deref() else {
+        return Err(StoreError::Corrupt(
+            "a snapshot without an account ID cannot be kept per account".to_string(),
+        ));
+    };
+    let json = serde_json::to_string(snapshot)
+        .map_err(|err| StoreError::Corrupt(format!("snapshot of {account}: {err}")))?;
+    db.execute(
+        "INSERT INTO account_snapshots (account_id, scan_id, collected_at, snapshot_json) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (account_id) DO UPDATE SET scan_id = excluded.scan_id, collected_at = excluded.collected_at, snapshot_json = excluded.snapshot_json",
+        &[
+            account.into(),
+            scan_id.map_or(crate::db::Value::Null, Into::into),
+            time::format(snapshot.source.collected_at).into(),
+            json.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn event_seen(db: &mut dyn Db, event_id: &str) -> Result<bool> {
+    Ok(!db
+        .query(
+            "SELECT 1 FROM processed_events WHERE event_id = ?",
+            &[event_id.into()],
+        )?
+        .is_empty())
+}
+
+impl Store {
+    /// Keeps `snapshot` as its account's latest (replacing the previous).
+    pub fn save_snapshot(&mut self, scan_id: Option<i64>, snapshot: &Snapshot) -> Result<()> {
+        transaction(self.db.as_mut(), |db| save_snapshot(db, scan_id, snapshot))
+    }
+
+    /// The latest snapshot kept for `account`.
+    pub fn latest_snapshot(&mut self, account: &str) -> Result<Option<Snapshot>> {
+        let rows = self.db.query(
+            "SELECT snapshot_json FROM account_snapshots WHERE account_id = ?",
+            &[account.into()],
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        serde_json::from_str(&row.text(0)?)
+            .map(Some)
+            .map_err(|err| StoreError::Corrupt(format!("stored snapshot of {account}: {err}")))
+    }
+
+    /// Whether this event was processed already.
+    pub fn event_seen(&mut self, event_id: &str) -> Result<bool> {
+        event_seen(self.db.as_mut(), event_id)
+    }
+
+    /// Records a processed event in one transaction with what it produced:
+    /// see [`Store::record_events`].
+    pub fn record_event(
+        &mut self,
+        event: &EventRecord,
+        scan: Option<(&ScanRecord, &Snapshot)>,
+        messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
+    ) -> Result<EventRecorded> {
+        self.record_events(std::slice::from_ref(event), scan, messages)
+    }
+
+    /// Records events handled together in one transaction with what they
+    /// produced: the scan of their account and the account's new snapshot
+    /// (when they changed identities), and the outbox messages made from
+    /// the scan ID. Events recorded before are left out; when all were,
+    /// nothing is written.
+    pub fn record_events(
+        &mut self,
+        events: &[EventRecord],
+        scan: Option<(&ScanRecord, &Snapshot)>,
+        messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
+    ) -> Result<EventRecorded> {
+        transaction(self.db.as_mut(), |db| {
+            let mut new = Vec::new();
+            for event in events {
+                if !event_seen(db, &event.event_id)?
+                    && !new
+                        .iter()
+                        .any(|e: &&EventRecord| e.event_id == event.event_id)
+                {
+                    new.push(event);
+                }
+            }
+            if new.is_empty() {
+                return Ok(EventRecorded::Duplicate);
+            }
+            let scan_id = match scan {
+                Some((record, snapshot)) => {
+                    let id = insert_scan(db, record, &mut |_| true)?;
+                    save_snapshot(db, Some(id), snapshot)?;
+                    Some(id)
+                }
+                None => None,
+            };
+            let now = time::format(Utc::now());
+            for event in new {
+                db.execute(
+                    "INSERT INTO processed_events (event_id, account_id, event_name, event_time, processed_at, scan_id, alerts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    &[
+                        event.event_id.as_str().into(),
+                        event.account_id.as_str().into(),
+                        event.event_name.as_str().into(),
+                        time::format(event.event_time).into(),
+                        now.clone().into(),
+                        scan_id.map_or(crate::db::Value::Null, Into::into),
+                        event.alerts.into(),
+                    ],
+                )?;
+            }
+            for message in messages(scan_id) {
+                db.execute(
+                    "INSERT INTO outbox (created_at, scan_id, target, format, payload, attempts) VALUES (?, ?, ?, ?, ?, 0)",
+                    &[
+                        now.clone().into(),
+                        scan_id.map_or(crate::db::Value::Null, Into::into),
+                        message.target.into(),
+                        message.format.into(),
+                        message.payload.to_string().into(),
+                    ],
+                )?;
+            }
+            Ok(EventRecorded::New { scan_id })
+        })
+    }
+}

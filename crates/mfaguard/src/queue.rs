@@ -1,0 +1,482 @@
+//! `mfaguard watch --queue`: consumes the EventBridge events of IAM changes
+//! and console sign-ins from SQS, collects again only what each event
+//! changed, analyses the account's stored snapshot patched with it, records
+//! the result and its alerts (outbox) in one transaction, and only then
+//! deletes the message. A message whose handling fails stays in the queue
+//! and comes back; an event recorded before is deleted without a second
+//! alert; a poison message goes to the dead-letter queue.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use mfaguard_aws::{CallCounter, EventQueue, LiveOptions, QueueMessage, SdkConfig};
+use mfaguard_core::Config;
+use mfaguard_events::{Event, Relevance, SignIn, SignInIdentity};
+use mfaguard_store::{
+    Alert, AlertKind, EventRecord, EventRecorded, Location, NewMessage, ScanRecord, Store,
+};
+use serde_json::json;
+use tokio::sync::{oneshot, Mutex, Semaphore};
+
+use crate::webhook::Delivery;
+
+/// How to consume the queue.
+pub struct QueueSettings {
+    pub url: String,
+    /// Where poison messages go when the queue has no redrive policy.
+    pub dead_letter_url: Option<String>,
+    /// Long-polling wait of one receive (at most 20 s).
+    pub wait: Duration,
+    /// How long a received message stays hidden from other consumers; a
+    /// consumer that dies mid-message lets it come back after this.
+    pub visibility: Duration,
+    /// Messages handled at once.
+    pub handlers: usize,
+    pub verbose: bool,
+}
+
+/// What every handler shares.
+struct Consumer {
+    queue: EventQueue,
+    sdk: SdkConfig,
+    options: LiveOptions,
+    config: Config,
+    location: Location,
+    delivery: Option<Delivery>,
+    slack: bool,
+    /// The queue's redrive policy moves poison messages by itself.
+    redrive: bool,
+    dead_letter_url: Option<String>,
+    verbose: bool,
+    /// Per account: its events waiting, and the lock of the one handler
+    /// that patches the account's latest snapshot at a time.
+    accounts: std::sync::Mutex<HashMap<String, Arc<AccountState>>>,
+    /// Wakes the delivery thread.
+    deliver_now: std::sync::Mutex<Sender<()>>,
+}
+
+/// Where the outcome of a waiting event goes.
+type Outcome = oneshot::Sender<Result<(), String>>;
+
+/// Events of one account waiting to be handled, and whether one is.
+#[derive(Default)]
+struct AccountState {
+    running: Mutex<()>,
+    /// The events waiting, each with where its outcome goes.
+    waiting: std::sync::Mutex<Vec<(Event, Outcome)>>,
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Runs until `stop` is set.
+#[allow(clippy::too_many_arguments)]
+pub fn consume(
+    settings: &QueueSettings,
+    options: LiveOptions,
+    config: Config,
+    location: Location,
+    delivery: Option<Delivery>,
+    slack: bool,
+    deliver_now: Sender<()>,
+    stop: Arc<AtomicBool>,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let sdk = mfaguard_aws::load_config(&options).await;
+        let queue = EventQueue::new(&sdk, &settings.url, options.max_attempts);
+        let redrive = queue
+            .redrive_policy()
+            .await
+            .with_context(|| format!("reading the redrive policy of {}", settings.url))?;
+        match (&redrive, &settings.dead_letter_url) {
+            (Some((arn, count)), _) => eprintln!(
+                "poison messages go to {arn} after {count} receives (the queue's redrive policy)"
+            ),
+            (None, Some(url)) => eprintln!("poison messages are moved to {url}"),
+            (None, None) => bail!(
+                "the queue {} has no redrive policy: give it a dead-letter queue (see `mfaguard events setup`) or pass --dead-letter-queue URL, so that a poison message cannot block it",
+                settings.url
+            ),
+        }
+        let consumer = Arc::new(Consumer {
+            queue,
+            sdk,
+            options,
+            config,
+            location,
+            delivery,
+            slack,
+            redrive: redrive.is_some(),
+            dead_letter_url: settings.dead_letter_url.clone(),
+            verbose: settings.verbose,
+            accounts: std::sync::Mutex::new(HashMap::new()),
+            deliver_now: std::sync::Mutex::new(deliver_now),
+        });
+        let permits = Arc::new(Semaphore::new(settings.handlers.max(1)));
+        eprintln!("consuming {}", settings.url);
+        while !stop.load(Ordering::SeqCst) {
+            // Receive only as many as there are free handlers.
+            let free = permits.available_permits().clamp(1, 10);
+            let messages = match consumer
+                .queue
+                .receive(free as i32, settings.wait, settings.visibility)
+                .await
+            {
+                Ok(messages) => messages,
+                Err(err) => {
+                    eprintln!("error: receiving from the queue: {err} (retrying)");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            for message in messages {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let consumer = consumer.clone();
+                tokio::spawn(async move {
+                    consumer.handle(message).await;
+                    drop(permit);
+                });
+            }
+        }
+        // Let the handlers in flight finish (their messages are deleted
+        // only when done).
+        let _ = permits
+            .acquire_many(u32::try_from(settings.handlers.max(1)).unwrap_or(1))
+            .await;
+        Ok(())
+    })
+}
+
+impl Consumer {
+    async fn handle(&self, message: QueueMessage) {
+        let event = match mfaguard_events::parse(&message.body) {
+            Ok(event) => event,
+            Err(err) => return self.poison(&message, &err.to_string()).await,
+        };
+        let outcome = match &event.relevance {
+            Relevance::Ignored(reason) => {
+                if self.verbose {
+                    eprintln!(
+                        "event {} ({}): ignored: {reason}",
+                        event.event_id, event.event_name
+                    );
+                }
+                Ok(())
+            }
+            Relevance::Change(_) | Relevance::SignIn(_) => self.process(&event).await,
+        };
+        match outcome {
+            Ok(()) => {
+                if let Err(err) = self.queue.delete(&message).await {
+                    // Recorded already: a redelivery is recognised by its ID.
+                    eprintln!(
+                        "error: deleting message {} from the queue: {err}; its event is recorded and will not alert again",
+                        message.message_id
+                    );
+                }
+            }
+            Err(err) => eprintln!(
+                "error: event {} ({} in account {}): {err:#}; the message stays in the queue and comes back after its visibility timeout (receive {})",
+                event.event_id, event.event_name, event.account_id, message.receive_count
+            ),
+        }
+    }
+
+    async fn poison(&self, message: &QueueMessage, why: &str) {
+        eprintln!(
+            "error: poison message {} (receive {}): {why}",
+            message.message_id, message.receive_count
+        );
+        if self.redrive {
+            // Visible again at once: the redrive policy moves it to the
+            // dead-letter queue after its maximum receives.
+            if let Err(err) = self.queue.release(message, Duration::ZERO).await {
+                eprintln!(
+                    "error: releasing poison message {}: {err}",
+                    message.message_id
+                );
+            }
+        } else if let Some(url) = &self.dead_letter_url {
+            match self.queue.move_to(url, message).await {
+                Ok(()) => eprintln!("moved poison message {} to {url}", message.message_id),
+                Err(err) => eprintln!(
+                    "error: moving poison message {} to {url}: {err}",
+                    message.message_id
+                ),
+            }
+        }
+    }
+
+    fn account(&self, account: &str) -> Arc<AccountState> {
+        lock(&self.accounts)
+            .entry(account.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Handles an event with the others of its account that are waiting:
+    /// one re-collection of all their identities, one analysis, one
+    /// record. A burst of changes costs about as much as one.
+    async fn process(&self, event: &Event) -> Result<()> {
+        let state = self.account(&event.account_id);
+        let (sender, outcome) = oneshot::channel();
+        lock(&state.waiting).push((event.clone(), sender));
+        {
+            let _running = state.running.lock().await;
+            // Empty when an earlier handler took this event with its own.
+            let batch = std::mem::take(&mut *lock(&state.waiting));
+            if !batch.is_empty() {
+                let (events, senders): (Vec<Event>, Vec<_>) = batch.into_iter().unzip();
+                let result = self
+                    .process_batch(&events)
+                    .await
+                    .map_err(|err| format!("{err:#}"));
+                for sender in senders {
+                    let _ = sender.send(result.clone());
+                }
+            }
+        }
+        match outcome.await {
+            Ok(result) => result.map_err(anyhow::Error::msg),
+            Err(_) => bail!("the handler of this event's account stopped"),
+        }
+    }
+
+    async fn process_batch(&self, events: &[Event]) -> Result<()> {
+        let mut store = Store::open(&self.location)?;
+        let mut fresh: Vec<&Event> = Vec::new();
+        for event in events {
+            if store.event_seen(&event.event_id)?
+                || fresh.iter().any(|e| e.event_id == event.event_id)
+            {
+                if self.verbose {
+                    eprintln!(
+                        "event {} was processed before: not alerting again",
+                        event.event_id
+                    );
+                }
+            } else {
+                fresh.push(event);
+            }
+        }
+        let mut subjects = Vec::new();
+        for event in &fresh {
+            match &event.relevance {
+                Relevance::Change(changed) => subjects.extend(changed.iter().cloned()),
+                // Sign-ins change nothing: recorded one by one.
+                Relevance::SignIn(sign_in) => {
+                    let alerts = sign_in_alerts(&mut store, event, sign_in)?;
+                    self.record(&mut store, &[event], None, &alerts)?;
+                }
+                Relevance::Ignored(_) => {}
+            }
+        }
+        subjects.sort();
+        subjects.dedup();
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        let changes: Vec<&Event> = fresh
+            .into_iter()
+            .filter(|e| matches!(e.relevance, Relevance::Change(_)))
+            .collect();
+        let account = &changes[0].account_id;
+        let Some(stored) = store.latest_snapshot(account)? else {
+            bail!("no snapshot of account {account} is stored yet (the full scan records one)");
+        };
+        let calls = CallCounter::default();
+        let patched = mfaguard_aws::recollect(&self.sdk, &self.options, &stored, &subjects, &calls)
+            .await
+            .with_context(|| {
+                format!(
+                    "collecting {} again",
+                    subjects
+                        .iter()
+                        .map(describe_subject)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+        let now = chrono::Utc::now();
+        let report = mfaguard_core::analyze(std::slice::from_ref(&patched), &self.config, now);
+        let record =
+            ScanRecord::from_report(&report, std::slice::from_ref(&patched), &self.config, None);
+        let alerts = store.alerts_for(&record)?;
+        self.record(&mut store, &changes, Some((&record, &patched)), &alerts)
+    }
+
+    /// Records events with their scan and alerts, then wakes the delivery.
+    fn record(
+        &self,
+        store: &mut Store,
+        events: &[&Event],
+        scan: Option<(&ScanRecord, &mfaguard_core::Snapshot)>,
+        alerts: &[Alert],
+    ) -> Result<()> {
+        let records: Vec<EventRecord> = events
+            .iter()
+            .map(|event| EventRecord {
+                event_id: event.event_id.clone(),
+                account_id: event.account_id.clone(),
+                event_name: event.event_name.clone(),
+                event_time: event.time,
+                alerts: alerts.len(),
+            })
+            .collect();
+        let messages = |scan_id: Option<i64>| -> Vec<NewMessage> {
+            match &self.delivery {
+                Some(delivery) if !alerts.is_empty() => vec![NewMessage {
+                    target: mfaguard_store::target_key(&delivery.url),
+                    format: if self.slack { "slack" } else { "json" }.to_string(),
+                    payload: payload(scan_id, events, alerts),
+                }],
+                _ => Vec::new(),
+            }
+        };
+        if let EventRecorded::New { scan_id } = store.record_events(&records, scan, &messages)? {
+            print_alerts(scan_id, events, alerts)?;
+            if !alerts.is_empty() {
+                let _ = lock(&self.deliver_now).send(());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn describe_subject(subject: &mfaguard_events::Subject) -> String {
+    use mfaguard_events::Subject;
+    match subject {
+        Subject::Root => "root".to_string(),
+        Subject::User(name) => format!("user {name}"),
+        Subject::Group(name) => format!("group {name} and its members"),
+        Subject::Role(name) => format!("role {name}"),
+        Subject::ManagedPolicy(arn) => format!("policy {arn}"),
+        Subject::VirtualMfaDevice(serial) => format!("virtual MFA device {serial}"),
+    }
+}
+
+/// A successful console sign-in of root or of a break-glass user (as the
+/// latest stored scan of the account knows it).
+fn sign_in_alerts(store: &mut Store, event: &Event, sign_in: &SignIn) -> Result<Vec<Alert>> {
+    if !sign_in.success {
+        return Ok(Vec::new());
+    }
+    let latest = store.latest_scan_per_account(Some(&event.account_id))?;
+    let previous_scan_id = latest.get(&event.account_id).copied();
+    let (arn, name, what) = match &sign_in.identity {
+        SignInIdentity::Root => (
+            format!("arn:aws:iam::{}:root", event.account_id),
+            "<root_account>".to_string(),
+            "root".to_string(),
+        ),
+        SignInIdentity::User(user) => {
+            let Some(scan_id) = previous_scan_id else {
+                return Ok(Vec::new());
+            };
+            let identities = store.identities(scan_id, Some(&event.account_id))?;
+            let Some(identity) = identities
+                .iter()
+                .find(|i| i.kind == "user" && &i.name == user && i.breakglass)
+            else {
+                return Ok(Vec::new());
+            };
+            (
+                identity.arn.clone(),
+                identity.name.clone(),
+                format!("break-glass user {user}"),
+            )
+        }
+        SignInIdentity::Other(_) => return Ok(Vec::new()),
+    };
+    let mfa = match sign_in.mfa_used {
+        Some(true) => "with MFA",
+        Some(false) => "without MFA",
+        None => "(MFA use not recorded)",
+    };
+    Ok(vec![Alert {
+        kind: AlertKind::SensitiveSignIn,
+        severity: "critical".to_string(),
+        account_id: event.account_id.clone(),
+        resource_arn: arn,
+        resource_name: name,
+        message: format!(
+            "{what} signed in to the console {mfa} at {}{}",
+            mfaguard_store::time::format(event.time),
+            event
+                .region
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        previous_scan_id,
+        details: json!({"mfa_used": sign_in.mfa_used, "event_id": event.event_id}),
+    }])
+}
+
+/// The webhook event (docs/store.md): the alerts of a scan, with the
+/// events that caused them.
+fn payload(scan_id: Option<i64>, events: &[&Event], alerts: &[Alert]) -> serde_json::Value {
+    let triggers: Vec<serde_json::Value> = events
+        .iter()
+        .map(|event| {
+            json!({
+                "event_id": event.event_id,
+                "event_name": event.event_name,
+                "event_time": mfaguard_store::time::format(event.time),
+                "actor": event.actor,
+            })
+        })
+        .collect();
+    json!({
+        "schema_version": 1,
+        "type": "mfaguard.alerts",
+        "scan_id": scan_id,
+        "scanned_at": mfaguard_store::time::format(chrono::Utc::now()),
+        "accounts": events.first().map(|e| vec![e.account_id.clone()]).unwrap_or_default(),
+        "alerts": alerts,
+        "triggers": triggers,
+    })
+}
+
+fn print_alerts(scan_id: Option<i64>, events: &[&Event], alerts: &[Alert]) -> Result<()> {
+    let mut text = String::new();
+    for event in events {
+        text.push_str(&format!(
+            "event {} {} in {}{}\n",
+            event.event_id,
+            event.event_name,
+            event.account_id,
+            scan_id
+                .map(|id| format!(" (scan {id})"))
+                .unwrap_or_default(),
+        ));
+    }
+    text.push_str(&format!(
+        "  {}\n",
+        mfaguard_core::words::count(alerts.len(), "alert", "alerts")
+    ));
+    for alert in alerts {
+        text.push_str(&format!(
+            "  [{}] {} {}: {}\n",
+            alert.severity,
+            alert.kind.as_str(),
+            alert.account_id,
+            alert.message
+        ));
+    }
+    crate::output::write_stdout(&text)
+}

@@ -1,0 +1,708 @@
+//! `mfaguard watch --queue` against moto (IAM, EventBridge and SQS on
+//! 127.0.0.1) and a webhook receiver in the test: IAM changes are made in
+//! moto's IAM, their CloudTrail-shaped events are put on EventBridge, whose
+//! rule delivers them to the SQS queue the real binary consumes.
+
+mod support {
+    pub mod fault_proxy;
+    pub mod moto;
+}
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::fault_proxy::FaultProxy;
+use support::moto::{python_or_skip, Moto};
+
+const ACCOUNT: &str = "123456789012";
+
+/// A webhook receiver on 127.0.0.1 that answers `status` (200 or 500).
+struct Receiver {
+    port: u16,
+    status: Arc<AtomicU16>,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let receiver = Receiver {
+            port: listener.local_addr().unwrap().port(),
+            status: Arc::new(AtomicU16::new(200)),
+            bodies: Arc::new(Mutex::new(Vec::new())),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let (status, bodies, stop) = (
+            receiver.status.clone(),
+            receiver.bodies.clone(),
+            receiver.stop.clone(),
+        );
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while !stop.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(300) {
+                match listener.accept() {
+                    Ok((stream, _)) => serve(stream, &status, &bodies),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        receiver
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// Bodies accepted with 200, in arrival order.
+    fn delivered(&self) -> Vec<Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn serve(stream: TcpStream, status: &AtomicU16, bodies: &Mutex<Vec<Value>>) {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let code = status.load(Ordering::SeqCst);
+    if code == 200 {
+        bodies
+            .lock()
+            .unwrap()
+            .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    }
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The queue, its dead-letter queue (after `max_receives`) and the
+/// EventBridge rule that delivers IAM and sign-in events to it.
+struct Queues {
+    url: String,
+    dead_letter_url: String,
+}
+
+async fn create_queues(config: &aws_config::SdkConfig, max_receives: u32) -> Queues {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let dead_letter_url = sqs
+        .create_queue()
+        .queue_name("mfaguard-events-dlq")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let dead_letter_arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:mfaguard-events-dlq");
+    let url = sqs
+        .create_queue()
+        .queue_name("mfaguard-events")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+            json!({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": max_receives})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let events = aws_sdk_eventbridge::Client::new(config);
+    events
+        .put_rule()
+        .name("mfaguard-iam")
+        .event_pattern(
+            json!({"source": ["aws.iam", "aws.signin"],
+                   "detail-type": ["AWS API Call via CloudTrail", "AWS Console Signin via CloudTrail"]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("mfaguard-iam")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(format!("arn:aws:sqs:us-east-1:{ACCOUNT}:mfaguard-events"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Queues {
+        url,
+        dead_letter_url,
+    }
+}
+
+/// A CloudTrail record of an IAM call by `admin`, as EventBridge carries it.
+fn iam_call(event_id: &str, name: &str, request: Value) -> String {
+    json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{ACCOUNT}:user/admin"),
+                          "accountId": ACCOUNT, "userName": "admin"},
+        "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "eventSource": "iam.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "requestParameters": request,
+        "responseElements": null,
+        "eventID": event_id,
+        "readOnly": false,
+        "eventType": "AwsApiCall",
+        "recipientAccountId": ACCOUNT
+    })
+    .to_string()
+}
+
+async fn put_event(config: &aws_config::SdkConfig, detail: String) {
+    let output = aws_sdk_eventbridge::Client::new(config)
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .source("aws.iam")
+                .detail_type("AWS API Call via CloudTrail")
+                .detail(detail)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(output.failed_entry_count(), 0, "{output:?}");
+}
+
+/// The consumer, its stderr collected by a thread.
+struct Watcher {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
+}
+
+fn collect_lines(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    text
+}
+
+impl Watcher {
+    /// Through `endpoint` (a fault proxy) when given, else moto directly.
+    fn start(
+        moto: &Moto,
+        endpoint: Option<&str>,
+        store: &str,
+        queue: &str,
+        webhook: &str,
+    ) -> Watcher {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mfaguard"));
+        command
+            .args(["watch", "--queue", queue, "--webhook", webhook])
+            .args(["--queue-wait", "1", "--visibility-timeout", "4"])
+            .args(["--retry-delay", "0.2", "--attempts", "1", "--timeout", "2"])
+            .args(["--max-attempts", "3", "--report-timeout", "20"])
+            .envs(moto.env("testing", "testing"))
+            .env("MFAGUARD_STORE", store)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(endpoint) = endpoint {
+            command.env("AWS_ENDPOINT_URL", endpoint);
+        }
+        let mut child = command.spawn().expect("start mfaguard watch");
+        let stderr = collect_lines(child.stderr.take().unwrap());
+        let stdout = collect_lines(child.stdout.take().unwrap());
+        let watcher = Watcher {
+            child,
+            stderr,
+            stdout,
+        };
+        watcher.wait_for("consuming ", Duration::from_secs(60));
+        watcher
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, text: &str, limit: Duration) {
+        let started = Instant::now();
+        while !self.stderr().contains(text) {
+            assert!(
+                started.elapsed() < limit,
+                "no `{text}` within {limit:?}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(watcher: &Watcher, limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "{what} within {limit:?}; stderr:\n{}",
+            watcher.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn alerts(bodies: &[Value]) -> Vec<Value> {
+    bodies
+        .iter()
+        .flat_map(|body| body["alerts"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+async fn dead_letters(config: &aws_config::SdkConfig, url: &str) -> Vec<String> {
+    aws_sdk_sqs::Client::new(config)
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap()
+        .messages()
+        .iter()
+        .filter_map(|m| m.body().map(str::to_string))
+        .collect()
+}
+
+/// A console user created without MFA raises one alert within seconds; the
+/// same event delivered twice does not alert twice; a poison message goes
+/// to the dead-letter queue without holding up the events behind it.
+#[test]
+fn console_user_without_mfa_alerts_once_and_poison_goes_to_the_dead_letter_queue() {
+    let Some(python) = python_or_skip("events_queue") else {
+        return;
+    };
+    let moto = Moto::start(&python, &json!({ACCOUNT: {"mfa_active": true}}), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("history.sqlite").display().to_string();
+    let receiver = Receiver::start();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config("testing", "testing", None));
+    let queues = rt.block_on(create_queues(&config, 2));
+    let watcher = Watcher::start(&moto, None, &store, &queues.url, &receiver.url());
+
+    // A poison message first: it must not hold up the event behind it.
+    rt.block_on(async {
+        aws_sdk_sqs::Client::new(&config)
+            .send_message()
+            .queue_url(&queues.url)
+            .message_body("{\"not\": \"an event\"")
+            .send()
+            .await
+            .unwrap();
+    });
+    let iam = aws_sdk_iam::Client::new(&config);
+    let started = Instant::now();
+    rt.block_on(async {
+        iam.create_user().user_name("carol").send().await.unwrap();
+        iam.create_login_profile()
+            .user_name("carol")
+            .password("Initial-Passw0rd!")
+            .send()
+            .await
+            .unwrap();
+        put_event(
+            &config,
+            iam_call(
+                "event-create-user",
+                "CreateUser",
+                json!({"userName": "carol"}),
+            ),
+        )
+        .await;
+        let login = iam_call(
+            "event-login-profile",
+            "CreateLoginProfile",
+            json!({"userName": "carol", "passwordResetRequired": false}),
+        );
+        put_event(&config, login.clone()).await;
+        // EventBridge delivers at least once: the same event again.
+        put_event(&config, login).await;
+    });
+    wait_until(
+        &watcher,
+        Duration::from_secs(30),
+        "an alert at the receiver",
+        || !receiver.delivered().is_empty(),
+    );
+    let latency = started.elapsed();
+    watcher.wait_for("poison message", Duration::from_secs(10));
+    // Time for a second (wrong) alert to arrive.
+    std::thread::sleep(Duration::from_secs(3));
+    let delivered = receiver.delivered();
+    let all = alerts(&delivered);
+    assert_eq!(all.len(), 1, "{delivered:#?}\n{}", watcher.stderr());
+    assert_eq!(all[0]["kind"], "new_console_user_without_mfa");
+    assert_eq!(all[0]["resource_name"], "carol");
+    assert_eq!(all[0]["account_id"], ACCOUNT);
+    let trigger = &delivered[0]["triggers"][0];
+    assert!(
+        ["event-create-user", "event-login-profile"]
+            .contains(&trigger["event_id"].as_str().unwrap_or("")),
+        "{trigger}"
+    );
+    assert!(latency < Duration::from_secs(10), "{latency:?}");
+
+    // The poison message reaches the dead-letter queue (max 2 receives).
+    let mut dead = Vec::new();
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "the poison message in the dead-letter queue",
+        || {
+            dead.extend(rt.block_on(dead_letters(&config, &queues.dead_letter_url)));
+            !dead.is_empty()
+        },
+    );
+    assert_eq!(dead, vec!["{\"not\": \"an event\"".to_string()]);
+    let stderr = watcher.stderr();
+    assert!(stderr.contains("error: poison message"), "{stderr}");
+    assert!(stderr.contains("not JSON"), "{stderr}");
+}
+
+/// Everything the fault tests share: moto, queues, a store, a receiver.
+struct Setup {
+    python: std::path::PathBuf,
+    moto: Moto,
+    _dir: tempfile::TempDir,
+    store: String,
+    receiver: Receiver,
+    rt: tokio::runtime::Runtime,
+    config: aws_config::SdkConfig,
+    queues: Queues,
+}
+
+fn setup(test: &str) -> Option<Setup> {
+    let python = python_or_skip(test)?;
+    let moto = Moto::start(&python, &json!({ACCOUNT: {"mfa_active": true}}), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("history.sqlite").display().to_string();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config("testing", "testing", None));
+    let queues = rt.block_on(create_queues(&config, 5));
+    Some(Setup {
+        python,
+        moto,
+        _dir: dir,
+        store,
+        receiver: Receiver::start(),
+        rt,
+        config,
+        queues,
+    })
+}
+
+impl Setup {
+    /// Creates a console user without MFA in IAM and puts its event.
+    fn console_user(&self, name: &str) {
+        self.rt.block_on(async {
+            let iam = aws_sdk_iam::Client::new(&self.config);
+            iam.create_user().user_name(name).send().await.unwrap();
+            iam.create_login_profile()
+                .user_name(name)
+                .password("Initial-Passw0rd!")
+                .send()
+                .await
+                .unwrap();
+            put_event(
+                &self.config,
+                iam_call(
+                    &format!("event-{name}"),
+                    "CreateLoginProfile",
+                    json!({"userName": name}),
+                ),
+            )
+            .await;
+        });
+    }
+}
+
+/// The consumer killed with SIGKILL in the middle of a message (its IAM
+/// call held by the proxy): the message comes back after its visibility
+/// timeout to the next consumer, and the receiver gets one alert in all.
+#[test]
+fn consumer_killed_mid_message_leaves_it_for_the_next_one() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    let proxy = FaultProxy::start(
+        &s.python,
+        s.moto.port,
+        &json!([{"action": "GetLoginProfile", "fault": "delay", "seconds": 20, "times": 1}]),
+    );
+    let first = Watcher::start(
+        &s.moto,
+        Some(&proxy.endpoint()),
+        &s.store,
+        &s.queues.url,
+        &s.receiver.url(),
+    );
+    s.console_user("dave");
+    wait_until(
+        &first,
+        Duration::from_secs(20),
+        "the consumer in GetLoginProfile",
+        || {
+            proxy
+                .requests()
+                .get("GetLoginProfile")
+                .copied()
+                .unwrap_or(0)
+                >= 1
+        },
+    );
+    drop(first);
+    assert!(s.receiver.delivered().is_empty());
+
+    let second = Watcher::start(
+        &s.moto,
+        Some(&proxy.endpoint()),
+        &s.store,
+        &s.queues.url,
+        &s.receiver.url(),
+    );
+    wait_until(
+        &second,
+        Duration::from_secs(30),
+        "the event handled again",
+        || {
+            second
+                .stdout()
+                .contains("event event-dave CreateLoginProfile")
+        },
+    );
+    wait_until(&second, Duration::from_secs(10), "an alert", || {
+        !s.receiver.delivered().is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let all = alerts(&s.receiver.delivered());
+    assert_eq!(all.len(), 1, "{all:#?}\n{}", second.stderr());
+    assert_eq!(all[0]["kind"], "new_console_user_without_mfa");
+    assert_eq!(all[0]["resource_name"], "dave");
+}
+
+/// The webhook down: alerts stay in the outbox and reach the receiver,
+/// oldest first, once it answers again.
+#[test]
+fn webhook_down_alerts_are_kept_and_delivered_in_order() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    s.receiver.status.store(500, Ordering::SeqCst);
+    let watcher = Watcher::start(&s.moto, None, &s.store, &s.queues.url, &s.receiver.url());
+    s.console_user("erin");
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "a failed delivery",
+        || watcher.stderr().contains("the receiver answered HTTP 500"),
+    );
+    s.console_user("frank");
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "the second event recorded",
+        || watcher.stdout().contains("event event-frank"),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(s.receiver.delivered().is_empty());
+    s.receiver.status.store(200, Ordering::SeqCst);
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "both alerts delivered",
+        || alerts(&s.receiver.delivered()).len() >= 2,
+    );
+    let names: Vec<Value> = alerts(&s.receiver.delivered())
+        .iter()
+        .map(|a| a["resource_name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("erin"), json!("frank")]);
+}
+
+/// IAM throttles the re-collection past the retry limit: the event is not
+/// recorded (no pass), the message comes back, and once IAM answers the
+/// alert is raised, once.
+#[test]
+fn throttled_recollection_is_retried_never_a_silent_pass() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    // --max-attempts 3: the first handling fails, the second succeeds
+    // after two more throttled attempts.
+    let proxy = FaultProxy::start(
+        &s.python,
+        s.moto.port,
+        &json!([{"action": "ListMFADevices", "fault": "error", "status": 400, "code": "Throttling", "times": 5}]),
+    );
+    let watcher = Watcher::start(
+        &s.moto,
+        Some(&proxy.endpoint()),
+        &s.store,
+        &s.queues.url,
+        &s.receiver.url(),
+    );
+    s.console_user("gina");
+    wait_until(&watcher, Duration::from_secs(30), "an alert", || {
+        !s.receiver.delivered().is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let stderr = watcher.stderr();
+    assert!(
+        stderr.contains("throttled past the retry limit"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the message stays in the queue"),
+        "{stderr}"
+    );
+    assert_eq!(proxy.requests().get("ListMFADevices").copied(), Some(6));
+    let all = alerts(&s.receiver.delivered());
+    assert_eq!(all.len(), 1, "{all:#?}\n{stderr}");
+    assert_eq!(all[0]["resource_name"], "gina");
+}
+
+/// A root console sign-in raises a critical alert; a sign-in of an
+/// ordinary user raises none.
+#[test]
+fn root_sign_in_alerts() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    let watcher = Watcher::start(&s.moto, None, &s.store, &s.queues.url, &s.receiver.url());
+    let sign_in = |event_id: &str, identity: Value| {
+        json!({
+            "eventVersion": "1.08",
+            "userIdentity": identity,
+            "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin",
+            "awsRegion": "eu-west-1",
+            "responseElements": {"ConsoleLogin": "Success"},
+            "additionalEventData": {"MobileVersion": "No", "MFAUsed": "No"},
+            "eventID": event_id,
+            "eventType": "AwsConsoleSignIn",
+            "recipientAccountId": ACCOUNT
+        })
+        .to_string()
+    };
+    s.rt.block_on(async {
+        let events = aws_sdk_eventbridge::Client::new(&s.config);
+        for detail in [
+            sign_in(
+                "signin-user",
+                json!({"type": "IAMUser", "userName": "someone", "accountId": ACCOUNT,
+                       "arn": format!("arn:aws:iam::{ACCOUNT}:user/someone")}),
+            ),
+            sign_in(
+                "signin-root",
+                json!({"type": "Root", "accountId": ACCOUNT, "arn": format!("arn:aws:iam::{ACCOUNT}:root")}),
+            ),
+        ] {
+            events
+                .put_events()
+                .entries(
+                    aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                        .source("aws.signin")
+                        .detail_type("AWS Console Signin via CloudTrail")
+                        .detail(detail)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    wait_until(&watcher, Duration::from_secs(20), "an alert", || {
+        !s.receiver.delivered().is_empty()
+    });
+    wait_until(
+        &watcher,
+        Duration::from_secs(20),
+        "both sign-ins handled",
+        || watcher.stdout().contains("event signin-user"),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let all = alerts(&s.receiver.delivered());
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0]["kind"], "sensitive_sign_in");
+    assert_eq!(all[0]["severity"], "critical");
+    assert_eq!(all[0]["details"]["mfa_used"], false);
+    assert!(
+        all[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("root signed in to the console without MFA"),
+        "{}",
+        all[0]["message"]
+    );
+}

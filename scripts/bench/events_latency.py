@@ -1,0 +1,196 @@
+"""Event-to-alert latency of `mfaguard watch --queue` on moto.
+
+Starts moto (scripts/moto_server.py), creates the queue, its dead-letter
+queue and an EventBridge rule targeting it, starts a webhook receiver and
+the consumer, then injects COUNT events at RATE per second: for each, a
+console user without MFA is created in moto's IAM and its CloudTrail-shaped
+CreateLoginProfile event is put on EventBridge. Latency is measured from
+just before PutEvents to the alert's arrival at the receiver. Prints p50,
+p99, max, the sustained alert rate, and the consumer's RSS over the run.
+
+Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R]
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+
+ACCOUNT = "123456789012"
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+ARRIVALS = {}
+LOCK = threading.Lock()
+
+
+class Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        now = time.monotonic()
+        with LOCK:
+            for alert in body.get("alerts", []):
+                ARRIVALS.setdefault(alert["resource_name"], now)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--handlers", type=int, default=8)
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp()
+    roots = os.path.join(work, "roots.json")
+    with open(roots, "w") as f:
+        json.dump({ACCOUNT: {"mfa_active": True}}, f)
+    port = free_port()
+    python = os.path.join(REPO, ".tools/venv/bin/python")
+    moto = subprocess.Popen(
+        [python, os.path.join(REPO, "scripts/moto_server.py"), str(port), roots],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    moto.stdout.readline()
+    endpoint = f"http://127.0.0.1:{port}"
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    iam = session.client("iam", endpoint_url=endpoint)
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    events = session.client("events", endpoint_url=endpoint)
+    sqs.create_queue(QueueName="bench-dlq")
+    queue_url = sqs.create_queue(
+        QueueName="bench",
+        Attributes={"RedrivePolicy": json.dumps({
+            "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bench-dlq", "maxReceiveCount": 5})},
+    )["QueueUrl"]
+    events.put_rule(Name="bench", EventPattern=json.dumps({"source": ["aws.iam"]}))
+    events.put_targets(Rule="bench", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bench"}])
+
+    hook_port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", hook_port), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    env = dict(os.environ)
+    env.update({
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true", "MFAGUARD_STORE": os.path.join(work, "history.sqlite"),
+    })
+    log = open(os.path.join(work, "watch.log"), "w")
+    watcher = subprocess.Popen(
+        [args.binary, "watch", "--queue", queue_url, "--webhook", f"http://127.0.0.1:{hook_port}/",
+         "--queue-wait", "1", "--visibility-timeout", "60", "--handlers", str(args.handlers),
+         "--every", "1d"],
+        env=env, stdout=subprocess.DEVNULL, stderr=log,
+    )
+    try:
+        deadline = time.time() + 120
+        while "consuming" not in open(log.name).read():
+            if time.time() > deadline or watcher.poll() is not None:
+                sys.exit("the consumer did not start: " + open(log.name).read())
+            time.sleep(0.1)
+
+        sent = {}
+        rss = []
+        start = time.monotonic()
+        for i in range(args.count):
+            target = start + i / args.rate
+            delay = target - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            name = f"bench-user-{i:05d}"
+            iam.create_user(UserName=name)
+            iam.create_login_profile(UserName=name, Password="Initial-Passw0rd!")
+            detail = {
+                "eventVersion": "1.09",
+                "userIdentity": {"type": "IAMUser", "userName": "admin", "accountId": ACCOUNT,
+                                 "arn": f"arn:aws:iam::{ACCOUNT}:user/admin"},
+                "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "eventSource": "iam.amazonaws.com", "eventName": "CreateLoginProfile",
+                "awsRegion": "us-east-1", "requestParameters": {"userName": name},
+                "eventID": str(uuid.uuid4()), "readOnly": False, "eventType": "AwsApiCall",
+                "recipientAccountId": ACCOUNT,
+            }
+            sent[name] = time.monotonic()
+            events.put_events(Entries=[{"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
+                                        "Detail": json.dumps(detail)}])
+            if i % 50 == 0:
+                rss.append(rss_kib(watcher.pid))
+        injected = time.monotonic() - start
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            with LOCK:
+                if len(ARRIVALS) >= args.count:
+                    break
+            rss.append(rss_kib(watcher.pid))
+            time.sleep(0.5)
+        with LOCK:
+            arrivals = dict(ARRIVALS)
+        latencies = [arrivals[n] - sent[n] for n in sent if n in arrivals]
+        missing = args.count - len(latencies)
+        last = max(arrivals.values()) if arrivals else start
+        rss = [r for r in rss if r]
+        print(f"events injected: {args.count} at {args.rate:g}/s in {injected:.1f} s")
+        print(f"alerts received: {len(latencies)} (missing {missing})")
+        if latencies:
+            print(f"latency p50 {percentile(latencies, 50):.3f} s, p99 {percentile(latencies, 99):.3f} s, "
+                  f"max {max(latencies):.3f} s")
+            print(f"sustained: {len(latencies) / (last - start):.1f} alerts/s "
+                  f"(first event to last alert {last - start:.1f} s)")
+        if rss:
+            print(f"consumer RSS: first {rss[0] / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB, "
+                  f"last {rss[-1] / 1024:.0f} MiB ({len(rss)} samples)")
+        return 0 if missing == 0 else 1
+    finally:
+        watcher.terminate()
+        try:
+            watcher.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+        moto.stdin.close()
+        moto.kill()
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
