@@ -320,3 +320,36 @@ fn the_stored_posture_counts_unknown_results_as_the_report_does() {
         report["score"]["cis_v5"]["percent"]
     );
 }
+
+#[test]
+fn without_the_authorization_details_role_assumption_is_unknown_not_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        demo().join("credential-report.json"),
+        dir.path().join("credential-report.json"),
+    )
+    .unwrap();
+    let output = mfaguard(&[
+        "scan",
+        "--from",
+        dir.path().to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let roles: Vec<&serde_json::Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|result| result["check_id"] == "iam.role_assumption_mfa")
+        .collect();
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert_eq!(roles[0]["status"], "unknown");
+    assert!(roles[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("account-authorization-details.json missing"));
+}

@@ -29,6 +29,8 @@ declare_check! {
     ///   EKS service accounts, GitLab CI, Terraform Cloud, CircleCI): no
     ///   person signs in there, so such roles are not applicable.
     /// * Roles only AWS services assume are not applicable.
+    /// * Without `account-authorization-details.json` the roles are unknown:
+    ///   one `unknown` result for the account says so.
     ///
     /// ## Why it matters
     /// A role is how people get administrator rights without an admin user.
@@ -64,6 +66,17 @@ impl Check for RoleAssumptionMfa {
     }
 
     fn run(&self, account: &AccountView<'_>) -> Vec<CheckResult> {
+        // Roles are only known from the authorization details: without
+        // them the check has nothing to judge, which is not a clean result.
+        if account.snapshot.authorization_details.is_none() {
+            return vec![Self::META.result_for(
+                account.account_id,
+                &format!("arn:aws:iam::{}:root", account.account_id),
+                &format!("account {}", account.account_id),
+                Status::Unknown,
+                "the account's roles are not in the inputs (account-authorization-details.json missing): whether people can assume a role without MFA is undetermined",
+            )];
+        }
         account
             .identities
             .iter()
