@@ -294,13 +294,21 @@ struct Extras<'a> {
     html: &'a HtmlContext,
 }
 
-/// The report in `format`.
+/// The report in `format` (the streamed formats are written by [`stream`]).
 fn rendered(report: &Report, format: ReportFormat, color: Color, extras: &Extras<'_>) -> String {
     match format {
-        ReportFormat::Asff => mfaguard_report::render_asff(report, extras.asff_region),
         ReportFormat::Html => mfaguard_report::render_html(report, extras.html),
         _ => mfaguard_report::render(report, format, color),
     }
+}
+
+/// Formats written as they are serialised: a large account's report is
+/// never held as one string.
+fn is_streamed(format: ReportFormat) -> bool {
+    matches!(
+        format,
+        ReportFormat::Json | ReportFormat::Ocsf | ReportFormat::Asff
+    )
 }
 
 fn emit(
@@ -309,11 +317,7 @@ fn emit(
     output: Option<&Path>,
     extras: &Extras<'_>,
 ) -> Result<()> {
-    // Streamed: a large account's JSON report is never held as one string.
-    if matches!(
-        format,
-        ReportFormat::Json | ReportFormat::Ocsf | ReportFormat::Asff
-    ) {
+    if is_streamed(format) {
         return stream(report, format, output, extras.asff_region);
     }
     let color = if output.is_none() {
@@ -340,10 +344,7 @@ fn emit_all(
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     for format in formats {
         let path = dir.join(format.file_name());
-        if matches!(
-            format,
-            ReportFormat::Json | ReportFormat::Ocsf | ReportFormat::Asff
-        ) {
+        if is_streamed(*format) {
             stream(report, *format, Some(&path), extras.asff_region)?;
             continue;
         }
