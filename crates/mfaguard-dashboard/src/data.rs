@@ -71,21 +71,13 @@ pub struct Overview {
 }
 
 pub fn overview(store: &mut Store, now: DateTime<Utc>) -> Result<Overview, StoreError> {
-    let rows = store.account_rows(None)?;
-    let mut latest: BTreeMap<String, &mfaguard_store::model::StoredAccount> = BTreeMap::new();
-    let mut latest_scanned: BTreeMap<String, &ConsoleCoverage> = BTreeMap::new();
-    for row in &rows {
-        latest.insert(row.record.account_id.clone(), row);
-        if row.record.is_scanned() {
-            latest_scanned.insert(row.record.account_id.clone(), &row.record.coverage);
-        }
-    }
+    let latest = store.latest_account_rows(None, false)?;
     let mut total = ConsoleCoverage::default();
-    for coverage in latest_scanned.values() {
-        total.add(coverage);
+    for row in store.latest_account_rows(None, true)? {
+        total.add(&row.record.coverage);
     }
     let accounts = latest
-        .values()
+        .iter()
         .map(|row| AccountLatest {
             account_id: row.record.account_id.clone(),
             scan_id: row.scan_id,
@@ -101,10 +93,9 @@ pub fn overview(store: &mut Store, now: DateTime<Utc>) -> Result<Overview, Store
         })
         .collect();
     let mut failing: Vec<ResultRecord> = store
-        .latest_results()?
+        .latest_results_with_status(&["fail"])?
         .into_iter()
         .map(|(_, result)| result)
-        .filter(|result| result.status == "fail")
         .collect();
     failing.sort_by(|a, b| {
         (
@@ -124,7 +115,7 @@ pub fn overview(store: &mut Store, now: DateTime<Utc>) -> Result<Overview, Store
     failing.truncate(WORST_FINDINGS);
     Ok(Overview {
         as_of: now,
-        scans: store.scans(&ScanFilter::default())?.len(),
+        scans: store.scan_count()?,
         accounts,
         coverage: Coverage::of(&total),
         worst_findings: failing,
@@ -253,7 +244,8 @@ pub fn exceptions(store: &mut Store, now: DateTime<Utc>) -> Result<ExceptionsPag
             due: 0,
         });
     };
-    let latest = store.latest_results()?;
+    // Only these two statuses are matched against exceptions.
+    let latest = store.latest_results_with_status(&["excepted", "fail"])?;
     let mut states = statuses(&list, &latest, now.date_naive());
     states.sort_by_key(|state| (!state.due, state.exception.expires));
     let due = states.iter().filter(|state| state.due).count();

@@ -85,7 +85,8 @@ impl Dashboard {
     pub fn run(self) -> Result<(), DashboardError> {
         let mut workers = Vec::new();
         for _ in 0..WORKERS {
-            let mut store = Store::open_existing(&self.location)?;
+            // Checked once by `bind`.
+            let mut store = Store::open(&self.location)?;
             let server = Arc::clone(&self.server);
             let settings = self.settings.clone();
             workers.push(std::thread::spawn(move || {

@@ -93,9 +93,18 @@ pub fn statuses(
 impl Store {
     /// Results of the latest stored scan of every account.
     pub fn latest_results(&mut self) -> Result<Vec<(i64, ResultRecord)>> {
+        self.latest_results_with_status(&[])
+    }
+
+    /// Results of the latest stored scan of every account whose status is
+    /// one of `statuses` (all when empty), in account order.
+    pub fn latest_results_with_status(
+        &mut self,
+        statuses: &[&str],
+    ) -> Result<Vec<(i64, ResultRecord)>> {
         let mut out = Vec::new();
         for (account, scan_id) in self.latest_scan_per_account(None)? {
-            for result in self.results(scan_id, Some(&account))? {
+            for result in self.results_with_status(scan_id, Some(&account), statuses)? {
                 out.push((scan_id, result));
             }
         }

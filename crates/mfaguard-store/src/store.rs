@@ -178,13 +178,24 @@ impl Store {
             sql.push_str(" WHERE ");
             sql.push_str(&clauses.join(" AND "));
         }
-        sql.push_str(" ORDER BY scanned_at, id");
+        // The last `limit` scans: the newest read first, then put in time
+        // order, so that a long history is not read for a few scans.
+        match filter.limit {
+            Some(limit) => {
+                sql.push_str(" ORDER BY scanned_at DESC, id DESC LIMIT ?");
+                params.push(Value::from(i64::try_from(limit).unwrap_or(i64::MAX)));
+            }
+            None => sql.push_str(" ORDER BY scanned_at, id"),
+        }
         let mut scans = self
             .db
             .query(&sql, &params)?
             .iter()
             .map(scan_summary)
             .collect::<Result<Vec<_>>>()?;
+        if filter.limit.is_some() {
+            scans.reverse();
+        }
         if let Some(account) = &filter.account {
             // Figures for that account only.
             let rows = self.account_rows(Some(account))?;
@@ -196,10 +207,6 @@ impl Store {
                     scan.cis_v5 = cis_percent(&row.record.cis_v5);
                 }
             }
-        }
-        if let Some(limit) = filter.limit {
-            let skip = scans.len().saturating_sub(limit);
-            scans.drain(..skip);
         }
         Ok(scans)
     }
@@ -224,13 +231,7 @@ impl Store {
 
     /// Per-account rows of every scan, in time order.
     pub fn account_rows(&mut self, account: Option<&str>) -> Result<Vec<StoredAccount>> {
-        let mut sql = String::from(
-            "SELECT scan_id, scanned_at, account_id, status, error, source, location, collected_at,
-                    credential_report_generated_at, posture, passed_weight, failed_weight, cis_v3, cis_v5,
-                    fail_count, excepted_count, unknown_count, pass_count, not_applicable_count, coverage,
-                    unknown_weight
-             FROM scan_accounts",
-        );
+        let mut sql = format!("SELECT {ACCOUNT_COLUMNS} FROM scan_accounts");
         let mut params = Vec::new();
         if let Some(account) = account {
             sql.push_str(" WHERE account_id = ?");
@@ -246,6 +247,17 @@ impl Store {
 
     /// Results of a scan (of one account, or all).
     pub fn results(&mut self, scan_id: i64, account: Option<&str>) -> Result<Vec<ResultRecord>> {
+        self.results_with_status(scan_id, account, &[])
+    }
+
+    /// Results of a scan (of one account, or all) whose status is one of
+    /// `statuses` (all when empty).
+    pub fn results_with_status(
+        &mut self,
+        scan_id: i64,
+        account: Option<&str>,
+        statuses: &[&str],
+    ) -> Result<Vec<ResultRecord>> {
         let mut sql = String::from(
             "SELECT account_id, check_id, status, severity, resource_arn, resource_name, message,
                     exception_owner, exception_expires
@@ -255,6 +267,13 @@ impl Store {
         if let Some(account) = account {
             sql.push_str(" AND account_id = ?");
             params.push(account.into());
+        }
+        if !statuses.is_empty() {
+            sql.push_str(&format!(
+                " AND status IN ({})",
+                vec!["?"; statuses.len()].join(", ")
+            ));
+            params.extend(statuses.iter().map(|status| Value::from(*status)));
         }
         self.db
             .query(&sql, &params)?
@@ -358,13 +377,68 @@ impl Store {
         &mut self,
         account: Option<&str>,
     ) -> Result<BTreeMap<String, i64>> {
-        let mut latest = BTreeMap::new();
-        for row in self.account_rows(account)? {
-            if row.record.is_scanned() {
-                latest.insert(row.record.account_id.clone(), row.scan_id);
+        Ok(self
+            .latest_account_rows(account, true)?
+            .into_iter()
+            .map(|row| (row.record.account_id, row.scan_id))
+            .collect())
+    }
+
+    /// Each account's latest row (by scan time, then scan ID), in account
+    /// order: of any status, or only of scans that read the account. One
+    /// query, whatever the length of the history.
+    pub fn latest_account_rows(
+        &mut self,
+        account: Option<&str>,
+        scanned_only: bool,
+    ) -> Result<Vec<StoredAccount>> {
+        // Per account, one seek backwards along (account_id, scanned_at,
+        // scan_id): a window over the whole history costs far more.
+        let mut params = Vec::new();
+        let only_account = match account {
+            Some(account) => {
+                params.push(Value::from(account));
+                " WHERE account_id = ?"
             }
-        }
-        Ok(latest)
+            None => "",
+        };
+        let only_scanned = if scanned_only {
+            " AND latest.status = 'scanned'"
+        } else {
+            ""
+        };
+        let columns = ACCOUNT_COLUMNS
+            .split(',')
+            .map(|column| format!("picked.{}", column.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}
+             FROM (SELECT DISTINCT account_id FROM scan_accounts{only_account}) AS accounts
+             JOIN scan_accounts AS picked
+               ON picked.account_id = accounts.account_id
+              AND picked.scan_id = (
+                  SELECT latest.scan_id FROM scan_accounts AS latest
+                  WHERE latest.account_id = accounts.account_id{only_scanned}
+                  ORDER BY latest.scanned_at DESC, latest.scan_id DESC
+                  LIMIT 1)
+             ORDER BY picked.account_id"
+        );
+        self.db
+            .query(&sql, &params)?
+            .iter()
+            .map(stored_account)
+            .collect()
+    }
+
+    /// How many scans are recorded.
+    pub fn scan_count(&mut self) -> Result<usize> {
+        let rows = self.db.query("SELECT COUNT(*) FROM scans", &[])?;
+        Ok(rows
+            .first()
+            .map(|row| row.count(0))
+            .transpose()?
+            .unwrap_or(0))
     }
 
     /// Rows per table, for diagnostics and tests.
@@ -406,6 +480,13 @@ impl Store {
         })
     }
 }
+
+/// The columns `stored_account` reads, in its order.
+const ACCOUNT_COLUMNS: &str =
+    "scan_id, scanned_at, account_id, status, error, source, location, collected_at,
+     credential_report_generated_at, posture, passed_weight, failed_weight, cis_v3, cis_v5,
+     fail_count, excepted_count, unknown_count, pass_count, not_applicable_count, coverage,
+     unknown_weight";
 
 const SCAN_COLUMNS: &str = "SELECT id, scanned_at, recorded_at, tool_version, accounts, shard, partial, posture, cis_v3, cis_v5,
         fail_count, excepted_count, unknown_count, pass_count, not_applicable_count FROM scans";

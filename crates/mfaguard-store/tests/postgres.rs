@@ -115,3 +115,11 @@ fn postgres_processed_events() {
     };
     scenarios::processed_events(&location);
 }
+
+#[test]
+fn postgres_latest_per_account() {
+    let Some(location) = support::postgres_location("latest_per_account") else {
+        return;
+    };
+    scenarios::latest_per_account(&location);
+}

@@ -184,3 +184,9 @@ fn sqlite_processed_events() {
     let (_dir, location) = fresh();
     scenarios::processed_events(&location);
 }
+
+#[test]
+fn sqlite_latest_per_account() {
+    let (_dir, location) = fresh();
+    scenarios::latest_per_account(&location);
+}

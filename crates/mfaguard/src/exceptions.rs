@@ -65,7 +65,9 @@ pub fn run(args: ExceptionsArgs) -> Result<u8> {
         },
     };
     let latest = match store.as_mut() {
-        Some(store) => store.latest_results().map_err(&named)?,
+        Some(store) => store
+            .latest_results_with_status(&["excepted", "fail"])
+            .map_err(&named)?,
         None => Vec::new(),
     };
     let mut list = statuses(&exceptions, &latest, today);

@@ -619,3 +619,89 @@ pub fn processed_events(location: &Location) {
     );
     assert_eq!(store.pending_messages(&target).unwrap().len(), 2);
 }
+
+/// The latest row of each account, the latest scan that read it, the last
+/// scans and their count, on a history where the newest scan of one
+/// account failed.
+pub fn latest_per_account(location: &Location) {
+    let mut store = Store::open(location).unwrap();
+    let other = Account::new("444455556666").user(User::console("olga"));
+    let mut ids = Vec::new();
+    for (account, now) in changing_account() {
+        let (_, record) = scan(&[&account, &other], now, "");
+        ids.push(store.record(&record).unwrap());
+    }
+    // A later scan reads the other account and cannot read ours.
+    let (mut report, _) = scan(&[&other], "2026-02-01T00:00:00Z", "");
+    report
+        .failed_accounts
+        .push(mfaguard_core::report::FailedAccount {
+            account_id: ACCOUNT.to_string(),
+            name: "prod".to_string(),
+            error: "AccessDenied".to_string(),
+            api_calls: Default::default(),
+            retries: None,
+        });
+    let snapshot = other.snapshot(at("2026-02-01T00:00:00Z"));
+    let record = ScanRecord::from_report(&report, &[snapshot], &crate::support::config(""), None);
+    ids.push(store.record(&record).unwrap());
+
+    let summary = |rows: Vec<mfaguard_store::model::StoredAccount>| -> Vec<(String, i64, String)> {
+        rows.into_iter()
+            .map(|row| (row.record.account_id, row.scan_id, row.record.status))
+            .collect()
+    };
+    assert_eq!(
+        summary(store.latest_account_rows(None, false).unwrap()),
+        [
+            (ACCOUNT.to_string(), ids[3], "failed".to_string()),
+            ("444455556666".to_string(), ids[3], "scanned".to_string()),
+        ]
+    );
+    assert_eq!(
+        summary(store.latest_account_rows(None, true).unwrap()),
+        [
+            (ACCOUNT.to_string(), ids[2], "scanned".to_string()),
+            ("444455556666".to_string(), ids[3], "scanned".to_string()),
+        ]
+    );
+    assert_eq!(
+        summary(store.latest_account_rows(Some(ACCOUNT), true).unwrap()),
+        [(ACCOUNT.to_string(), ids[2], "scanned".to_string())]
+    );
+    assert!(store
+        .latest_account_rows(Some("999999999999"), false)
+        .unwrap()
+        .is_empty());
+    let latest = store.latest_scan_per_account(None).unwrap();
+    assert_eq!(latest.get(ACCOUNT), Some(&ids[2]));
+    assert_eq!(latest.get("444455556666"), Some(&ids[3]));
+
+    // Latest results: ours from the third scan, failing ones only when asked.
+    let results = store.latest_results().unwrap();
+    assert!(results.iter().all(|(scan_id, r)| *scan_id
+        == if r.account_id == ACCOUNT {
+            ids[2]
+        } else {
+            ids[3]
+        }));
+    let failing = store.latest_results_with_status(&["fail"]).unwrap();
+    assert!(!failing.is_empty());
+    assert!(failing.iter().all(|(_, r)| r.status == "fail"));
+    assert_eq!(
+        failing.len(),
+        results.iter().filter(|(_, r)| r.status == "fail").count()
+    );
+
+    assert_eq!(store.scan_count().unwrap(), 4);
+    let last_two = store
+        .scans(&ScanFilter {
+            limit: Some(2),
+            ..ScanFilter::default()
+        })
+        .unwrap();
+    assert_eq!(
+        last_two.iter().map(|s| s.id).collect::<Vec<_>>(),
+        ids[2..].to_vec()
+    );
+}
