@@ -233,6 +233,14 @@ async fn head_bucket(
             location: url.to_string(),
             bucket: url.bucket.clone(),
         })),
+        // HeadBucket's 403 has no body to say more.
+        (Some(403), _) => Err(HeadOutcome::Failed(TrailS3Error::Call {
+            location: url.to_string(),
+            error: CollectError::AccessDenied {
+                action: "s3:HeadBucket".to_string(),
+                message: "the credentials may not list the bucket (s3:ListBucket)".to_string(),
+            },
+        })),
         _ => Err(HeadOutcome::Failed(TrailS3Error::Call {
             location: url.to_string(),
             error: classify(

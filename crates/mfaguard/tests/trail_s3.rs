@@ -301,7 +301,9 @@ fn access_denied_on_the_bucket_names_bucket_and_prefix() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("s3://org-trail/AWSLogs/o-aa111bb222/") && stderr.contains("access denied"),
+        stderr
+            .contains("s3://org-trail/AWSLogs/o-aa111bb222/: access denied calling s3:HeadBucket")
+            && stderr.contains("s3:ListBucket"),
         "{stderr}"
     );
 }
