@@ -11,6 +11,8 @@ mod pages;
 mod queue;
 mod recollect;
 mod security_hub;
+mod trail_lookup;
+mod trail_s3;
 
 use std::time::Duration;
 
@@ -29,6 +31,10 @@ pub use recollect::recollect;
 pub use security_hub::{
     finding_of_asff, import_findings, ImportOutcome, RejectedFinding, BATCH_SIZE,
 };
+pub use trail_lookup::{
+    analyze_lookup_events, lookup_window, TrailLookupError, LOOKUP_DAYS, LOOKUP_INTERVAL,
+};
+pub use trail_s3::{analyze_s3, S3ReadOptions, S3Url, TrailS3Error};
 
 use mfaguard_core::Snapshot;
 use observe::Observer;

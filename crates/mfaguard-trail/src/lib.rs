@@ -54,6 +54,35 @@ pub fn analyze_folder(
     ))
 }
 
+/// Reads log files fetched from elsewhere (S3), as they arrive, on `jobs`
+/// threads and builds the report. Once `objects` is exhausted, `listed`
+/// gives what the listing skipped and pruned, or why it stopped (then no
+/// report: a listing cut short would give figures that look complete).
+/// `location` names the source.
+pub fn analyze_objects<I, E>(
+    location: &str,
+    objects: I,
+    listed: impl FnOnce() -> Result<reader::Discovery, E>,
+    knowledge: &Knowledge,
+    window: Window,
+    jobs: usize,
+    now: DateTime<Utc>,
+) -> Result<TrailReport, E>
+where
+    I: Iterator<Item = reader::LogObject> + Send,
+{
+    let (sinks, stats) =
+        reader::read_objects(objects, jobs, || activity::Activity::new(knowledge, window));
+    let discovery = listed()?;
+    let mut merged = activity::Activity::new(knowledge, window);
+    for sink in sinks {
+        merged.merge(sink);
+    }
+    Ok(TrailReport::build(
+        location, discovery, stats, merged, knowledge, window, now,
+    ))
+}
+
 /// The default number of reading threads: one per core.
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -160,26 +160,68 @@ pub fn discover(root: &Path, window: &Window) -> Result<Discovery, TrailError> {
 
 fn classify_file(path: &Path, found: &mut Discovery) {
     let text = path.to_string_lossy();
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy())
-        .unwrap_or_default();
-    let reason = if text.contains("CloudTrail-Digest") {
-        found.digest_files += 1;
-        Some(DIGEST_REASON.to_string())
-    } else if text.contains("CloudTrail-Insight") {
-        Some(INSIGHT_REASON.to_string())
-    } else if !(name.ends_with(".json") || name.ends_with(".json.gz")) {
-        Some("not a CloudTrail log file (the name does not end in .json or .json.gz)".to_string())
-    } else {
-        None
-    };
-    match reason {
-        Some(reason) => found.skipped.push(SkippedFile {
-            path: text.into_owned(),
+    if !found.skip_by_name(&text) {
+        found.files.push(path.to_path_buf());
+    }
+}
+
+impl Discovery {
+    /// Looks at a file's name (a path or an S3 key, `/`-separated): a
+    /// digest, Insights or other file is recorded in `skipped` with the
+    /// reason and `true` returned; a log file to read gives `false`.
+    pub fn skip_by_name(&mut self, path: &str) -> bool {
+        let name = path
+            .rsplit(['/', std::path::MAIN_SEPARATOR])
+            .next()
+            .unwrap_or(path);
+        let reason = if path.contains("CloudTrail-Digest") {
+            self.digest_files += 1;
+            DIGEST_REASON.to_string()
+        } else if path.contains("CloudTrail-Insight") {
+            INSIGHT_REASON.to_string()
+        } else if !(name.ends_with(".json") || name.ends_with(".json.gz")) {
+            "not a CloudTrail log file (the name does not end in .json or .json.gz)".to_string()
+        } else {
+            return false;
+        };
+        self.skipped.push(SkippedFile {
+            path: path.to_string(),
             reason,
-        }),
-        None => found.files.push(path.to_path_buf()),
+        });
+        true
+    }
+}
+
+/// How a folder stands to the window, from its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFolder {
+    /// Not a date folder (`.../CloudTrail/<region>/YYYY[/MM[/DD]]`).
+    NotDated,
+    /// A date folder that cannot hold events of the window: not opened.
+    Outside,
+    /// A date folder whose every day folder may hold events of the window.
+    Within,
+    /// A date folder partly in the window: its subfolders decide.
+    Straddles,
+}
+
+/// Places the folder at `relative` (`/`-separated, relative to the root of
+/// the walk) against `window`.
+pub fn date_folder(relative: &str, window: &Window) -> DateFolder {
+    let parts: Vec<&str> = relative
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .collect();
+    match span_of_parts(&parts) {
+        None => DateFolder::NotDated,
+        Some((start, end)) if !window.may_hold(start, end) => DateFolder::Outside,
+        Some((start, end))
+            if window.since.is_none_or(|since| since <= start)
+                && window.until.is_none_or(|until| until >= end) =>
+        {
+            DateFolder::Within
+        }
+        Some(_) => DateFolder::Straddles,
     }
 }
 
@@ -191,6 +233,10 @@ fn date_folder_span(root: &Path, dir: &Path) -> Option<(DateTime<Utc>, DateTime<
         .components()
         .map(|part| part.as_os_str().to_str().unwrap_or(""))
         .collect();
+    span_of_parts(&parts)
+}
+
+fn span_of_parts(parts: &[&str]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let anchor = parts.iter().rposition(|part| *part == "CloudTrail")?;
     let date_parts = parts.get(anchor + 2..)?;
     let number = |text: &str, digits: usize| -> Option<u32> {
@@ -318,6 +364,11 @@ where
             })
             .collect()
     });
+    collect_results(results)
+}
+
+/// The sinks of the threads, and their totals with problems in path order.
+fn collect_results<S>(results: Vec<(S, ReadStats)>) -> (Vec<S>, ReadStats) {
     let mut sinks = Vec::with_capacity(results.len());
     let mut totals = ReadStats::default();
     for (sink, stats) in results {
@@ -349,15 +400,39 @@ pub fn read_file<S: RecordSink>(
 /// Reads a log file's bytes already in memory (gzipped or not), as
 /// [`read_file`] does; `name` names it in messages.
 pub fn read_bytes<S: RecordSink>(name: &str, bytes: &[u8], sink: &mut S, stats: &mut ReadStats) {
+    read_bytes_with(name, bytes, &mut Vec::new(), sink, stats);
+}
+
+/// [`read_bytes`] with a decompression buffer reused between files.
+fn read_bytes_with<S: RecordSink>(
+    name: &str,
+    bytes: &[u8],
+    buffer: &mut Vec<u8>,
+    sink: &mut S,
+    stats: &mut ReadStats,
+) {
     let mut counter = Counter::new(name);
     stats.files_read += 1;
     stats.bytes_on_disk += bytes.len() as u64;
     let outcome = if bytes.starts_with(&GZIP_MAGIC) {
-        let mut text = Vec::new();
-        match MultiGzDecoder::new(bytes).read_to_end(&mut text) {
+        buffer.clear();
+        let limit = BUFFER_LIMIT as u64;
+        match MultiGzDecoder::new(bytes)
+            .take(limit + 1)
+            .read_to_end(buffer)
+        {
+            Ok(read) if read as u64 <= limit => {
+                stats.bytes_uncompressed += read as u64;
+                parse_slice(buffer, sink, &mut counter)
+            }
             Ok(_) => {
-                stats.bytes_uncompressed += text.len() as u64;
-                parse_slice(&text, sink, &mut counter)
+                // Too big for memory: parse again as a stream.
+                buffer.clear();
+                buffer.shrink_to_fit();
+                let mut measured = CountingReader::new(MultiGzDecoder::new(bytes));
+                let outcome = parse_reader(&mut measured, sink, &mut counter);
+                stats.bytes_uncompressed += measured.count;
+                outcome
             }
             Err(err) => Err(gzip_error(err)),
         }
@@ -366,6 +441,74 @@ pub fn read_bytes<S: RecordSink>(name: &str, bytes: &[u8], sink: &mut S, stats: 
         parse_slice(bytes, sink, &mut counter)
     };
     counter.finish(outcome, stats);
+}
+
+/// A log file fetched from elsewhere (an S3 object), or why it could not
+/// be.
+#[derive(Debug)]
+pub struct LogObject {
+    /// Names it in the report (`s3://bucket/key`).
+    pub name: String,
+    /// Its bytes as stored (gzipped or not), or why they could not be had.
+    pub content: Result<Vec<u8>, String>,
+}
+
+/// Reads `objects` as they arrive on `jobs` threads, as [`read_files`]
+/// reads files; an object whose bytes could not be had is listed in
+/// `failed_files` with the reason. `objects` may block while the next one
+/// is fetched: memory holds one object per thread plus what the iterator
+/// holds.
+pub fn read_objects<S, F, I>(objects: I, jobs: usize, new_sink: F) -> (Vec<S>, ReadStats)
+where
+    S: RecordSink + Send,
+    F: Fn() -> S + Sync,
+    I: Iterator<Item = LogObject> + Send,
+{
+    let objects = std::sync::Mutex::new(objects);
+    let results: Vec<(S, ReadStats)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut sink = new_sink();
+                    let mut stats = ReadStats::default();
+                    let mut buffer = Vec::new();
+                    loop {
+                        // The lock is held only while taking the next object.
+                        let next = match objects.lock() {
+                            Ok(mut objects) => objects.next(),
+                            Err(_) => None,
+                        };
+                        let Some(object) = next else { break };
+                        match &object.content {
+                            Ok(bytes) => read_bytes_with(
+                                &object.name,
+                                bytes,
+                                &mut buffer,
+                                &mut sink,
+                                &mut stats,
+                            ),
+                            Err(reason) => {
+                                stats.files_read += 1;
+                                Counter::new(&object.name).finish(Err(reason.clone()), &mut stats);
+                            }
+                        }
+                        if buffer.capacity() > 4 * 1024 * 1024 {
+                            buffer = Vec::new();
+                        }
+                    }
+                    (sink, stats)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| match worker.join() {
+                Ok(result) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    collect_results(results)
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -667,6 +810,73 @@ mod tests {
             ]
         );
         assert!(stats.failed_files.is_empty());
+    }
+
+    #[test]
+    fn objects_are_read_as_they_come_and_failures_named() {
+        let objects = vec![
+            LogObject {
+                name: "s3://b/a.json".to_string(),
+                content: Ok(br#"{"Records": [{"eventName": "A"}]}"#.to_vec()),
+            },
+            LogObject {
+                name: "s3://b/b.json.gz".to_string(),
+                content: Err("download failed: access denied".to_string()),
+            },
+            LogObject {
+                name: "s3://b/c.json".to_string(),
+                content: Ok(br#"{"Records": [{"eventName": "C"}, {"eventName": "D"}]}"#.to_vec()),
+            },
+        ];
+        let (sinks, stats) = read_objects(objects.into_iter(), 2, || Count(0));
+        assert_eq!(sinks.iter().map(|sink| sink.0).sum::<u64>(), 3);
+        assert_eq!(stats.files_read, 3);
+        assert_eq!(
+            stats.failed_files,
+            [FailedFile {
+                path: "s3://b/b.json.gz".to_string(),
+                reason: "download failed: access denied".to_string(),
+                records_before_error: 0,
+            }]
+        );
+    }
+
+    #[test]
+    fn folders_and_names_from_keys() {
+        let window = Window {
+            since: Some(parse_bound("2024-11-05", false).unwrap()),
+            until: Some(parse_bound("2024-11-05", true).unwrap()),
+        };
+        let folder = |key: &str| date_folder(key, &window);
+        assert_eq!(folder("AWSLogs/1/CloudTrail/r"), DateFolder::NotDated);
+        assert_eq!(folder("AWSLogs/1/CloudTrail/r/2024"), DateFolder::Straddles);
+        assert_eq!(
+            folder("AWSLogs/1/CloudTrail/r/2024/10"),
+            DateFolder::Outside
+        );
+        assert_eq!(
+            folder("AWSLogs/1/CloudTrail/r/2024/11/05/"),
+            DateFolder::Within
+        );
+        assert_eq!(
+            folder("AWSLogs/1/CloudTrail/r/2024/11/06"),
+            DateFolder::Straddles
+        );
+        assert_eq!(
+            folder("AWSLogs/1/CloudTrail/r/2024/11/07"),
+            DateFolder::Outside
+        );
+        assert_eq!(
+            date_folder("AWSLogs/1/CloudTrail/r/2024", &Window::default()),
+            DateFolder::Within
+        );
+
+        let mut found = Discovery::default();
+        assert!(!found.skip_by_name("s3://b/AWSLogs/1/CloudTrail/r/2024/11/05/x.json.gz"));
+        assert!(found.skip_by_name("s3://b/AWSLogs/1/CloudTrail-Digest/r/2024/11/05/x.json.gz"));
+        assert!(found.skip_by_name("s3://b/AWSLogs/1/CloudTrail/r/2024/11/05/notes.txt"));
+        assert_eq!(found.digest_files, 1);
+        assert_eq!(found.skipped.len(), 2);
     }
 
     #[test]

@@ -74,6 +74,10 @@ pub struct Inputs {
     pub files_failed: Vec<crate::reader::FailedFile>,
     /// Skipped records, the first few of each file (all are counted).
     pub records_skipped_listed: Vec<crate::reader::SkippedRecord>,
+    /// AWS API calls made to read the input (attempts by operation,
+    /// retries included); absent when reading a local folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_calls: Option<BTreeMap<String, u64>>,
 }
 
 impl Inputs {
@@ -215,6 +219,7 @@ impl TrailReport {
             digest_files: discovery.digest_files,
             files_failed: stats.failed_files,
             records_skipped_listed: stats.skipped_records,
+            api_calls: None,
         };
 
         let mut accounts: BTreeMap<String, BTreeMap<i32, AccountMonth>> = BTreeMap::new();
@@ -397,6 +402,13 @@ impl TrailReport {
             inputs.records_outside_window,
             inputs.records_skipped
         );
+        if let Some(calls) = &inputs.api_calls {
+            let listed: Vec<String> = calls
+                .iter()
+                .map(|(action, count)| format!("{action} {count}"))
+                .collect();
+            let _ = writeln!(out, "  AWS API calls: {}", listed.join(", "));
+        }
         if inputs.date_folders_pruned > 0 {
             let _ = writeln!(
                 out,

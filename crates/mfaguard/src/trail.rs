@@ -4,8 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use mfaguard_aws::{
+    analyze_lookup_events, analyze_s3, lookup_window, CallCounter, LiveOptions, S3ReadOptions,
+    S3Url, TrailLookupError, TrailS3Error, LOOKUP_DAYS,
+};
 use mfaguard_core::simulation::load_account;
-use mfaguard_trail::{analyze_folder, default_jobs, parse_bound, Knowledge, Window};
+use mfaguard_trail::{analyze_folder, default_jobs, parse_bound, Knowledge, TrailReport, Window};
 
 use crate::output::{write_stdout, Format};
 use crate::scan::{load_config, parse_now, FailOn};
@@ -17,6 +21,7 @@ use crate::EXIT_FINDINGS;
 
 Examples:
   mfaguard trail --from ./trail-logs --since 2024-11-01 --until 2024-11-30
+  mfaguard trail --s3 s3://my-trail-bucket/AWSLogs/ --since 2024-11-01 --profile audit
   mfaguard trail --from ./trail-logs --snapshot ./my-account --config mfaguard.toml \\
       --format json --output trail.json --fail-on high"
 )]
@@ -24,8 +29,42 @@ pub struct TrailArgs {
     /// Folder of CloudTrail log files as delivered to S3
     /// (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or an
     /// organisation trail's AWSLogs/<org-id>/<account>/...), or one file.
-    #[arg(long, value_name = "DIR")]
-    from: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present_any = ["s3", "lookup_events"],
+        conflicts_with_all = ["s3", "lookup_events"]
+    )]
+    from: Option<PathBuf>,
+    /// The same layout straight from S3 (s3://BUCKET/PREFIX), read with
+    /// the standard AWS credential chain; date folders outside
+    /// --since/--until are never listed.
+    #[arg(long, value_name = "URL", conflicts_with = "lookup_events")]
+    s3: Option<String>,
+    /// The last 90 days of management events of the credentials' account
+    /// in --region, from CloudTrail's LookupEvents (paced to 2 requests a
+    /// second), for an account without a trail export.
+    #[arg(long)]
+    lookup_events: bool,
+    /// Named profile of the shared AWS config (with --s3, --lookup-events).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// AWS region (with --s3: where to start, the bucket's own region is
+    /// found from it; with --lookup-events: the region whose events are
+    /// looked up).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Attempts per AWS call (the first included), spaced by exponential
+    /// back-off (with --s3, --lookup-events).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    max_attempts: u32,
+    /// S3 objects downloaded at once (with --s3).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    downloads: usize,
+    /// Print the AWS API calls made (with --s3, --lookup-events), and the SDK's own words
+    /// for errors.
+    #[arg(long, short)]
+    verbose: bool,
     /// An account's snapshot: a folder of AWS CLI outputs (as for `scan
     /// --from`) or a snapshot saved with --save-snapshot. Repeat for several
     /// accounts. Denials in its account are attributed by evaluating the
@@ -103,13 +142,16 @@ pub fn run(args: TrailArgs) -> Result<u8> {
         }
         Knowledge::new(snapshots, &config, now)
     };
-    let report = analyze_folder(
-        &args.from,
-        &knowledge,
-        window,
-        args.jobs.unwrap_or_else(default_jobs),
-        now,
-    )?;
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    if args.from.is_some() && (args.profile.is_some() || args.region.is_some()) {
+        bail!("--profile and --region are for --s3 and --lookup-events, not --from");
+    }
+    let report = match (&args.from, &args.s3) {
+        (Some(from), _) => analyze_folder(from, &knowledge, window, jobs, now)?,
+        (None, Some(url)) => from_s3(&args, url, &knowledge, window, jobs, now)?,
+        (None, None) if args.lookup_events => lookup(&args, &knowledge, window, jobs, now)?,
+        (None, None) => bail!("give --from DIR, --s3 s3://BUCKET/PREFIX or --lookup-events"),
+    };
     let text = match args.format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(&report)?;
@@ -135,4 +177,112 @@ pub fn run(args: TrailArgs) -> Result<u8> {
         Some(threshold) if report.findings_at_or_above(threshold) > 0 => EXIT_FINDINGS,
         _ => 0,
     })
+}
+
+fn from_s3(
+    args: &TrailArgs,
+    url: &str,
+    knowledge: &Knowledge,
+    window: Window,
+    jobs: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<TrailReport> {
+    let url = S3Url::parse(url).map_err(|message| anyhow::anyhow!("--s3 {message}"))?;
+    if args.downloads == 0 {
+        bail!("--downloads must be at least 1");
+    }
+    let options = LiveOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        max_attempts: args.max_attempts.max(1),
+        ..LiveOptions::default()
+    };
+    let read = S3ReadOptions {
+        downloads: args.downloads,
+        jobs,
+    };
+    let calls = CallCounter::default();
+    let outcome = analyze_s3(&options, &url, &read, knowledge, window, now, &calls);
+    with_calls(args, &url.to_string(), &calls, outcome)
+}
+
+fn lookup(
+    args: &TrailArgs,
+    knowledge: &Knowledge,
+    window: Window,
+    jobs: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<TrailReport> {
+    let (window, moved) = lookup_window(window, now);
+    if moved {
+        eprintln!(
+            "note: LookupEvents keeps {LOOKUP_DAYS} days of events: looking up from {}",
+            window
+                .since
+                .map(|since| since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        );
+    }
+    let options = LiveOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        max_attempts: args.max_attempts.max(1),
+        ..LiveOptions::default()
+    };
+    let calls = CallCounter::default();
+    let outcome = analyze_lookup_events(&options, knowledge, window, jobs, now, &calls);
+    with_calls(args, "LookupEvents", &calls, outcome)
+}
+
+/// The report with the API calls made for it; `--verbose` prints them,
+/// also when the read failed.
+fn with_calls<E>(
+    args: &TrailArgs,
+    label: &str,
+    calls: &CallCounter,
+    outcome: Result<TrailReport, E>,
+) -> Result<TrailReport>
+where
+    E: std::error::Error + Send + Sync + 'static + Detailed,
+{
+    let tally = calls.tally();
+    if args.verbose {
+        eprintln!(
+            "{label}: {} API calls, {} retries",
+            tally.total(),
+            tally.retries
+        );
+        for (action, count) in &tally.calls {
+            eprintln!("  {action:<40} {count}");
+        }
+    }
+    match outcome {
+        Ok(mut report) => {
+            report.inputs.api_calls = Some(tally.calls);
+            Ok(report)
+        }
+        Err(err) => {
+            if let (true, Some(detail)) = (args.verbose, err.detail()) {
+                eprintln!("  detail: {detail}");
+            }
+            Err(err.into())
+        }
+    }
+}
+
+/// An error that keeps the SDK's own words for `--verbose`.
+trait Detailed {
+    fn detail(&self) -> Option<&str>;
+}
+
+impl Detailed for TrailS3Error {
+    fn detail(&self) -> Option<&str> {
+        TrailS3Error::detail(self)
+    }
+}
+
+impl Detailed for TrailLookupError {
+    fn detail(&self) -> Option<&str> {
+        TrailLookupError::detail(self)
+    }
 }
