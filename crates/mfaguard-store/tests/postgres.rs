@@ -115,3 +115,11 @@ fn postgres_processed_events() {
     };
     scenarios::processed_events(&location);
 }
+
+#[test]
+fn postgres_trail_kpis() {
+    let Some(location) = support::postgres_location("trail_kpis") else {
+        return;
+    };
+    scenarios::trail_kpis(&location);
+}

@@ -18,6 +18,7 @@ mod serve;
 mod simulate;
 mod store_args;
 mod trail;
+mod trail_store;
 mod watch;
 mod webhook;
 

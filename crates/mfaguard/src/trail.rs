@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use mfaguard_core::simulation::load_account;
-use mfaguard_trail::{analyze_folder, default_jobs, parse_bound, Knowledge, Window};
+use mfaguard_trail::{
+    analyze_folder, analyze_folder_by_file, default_jobs, parse_bound, Knowledge, Window,
+};
 
 use crate::output::{write_stdout, Format};
 use crate::scan::{load_config, parse_now, FailOn};
+use crate::store_args::OptInStoreArgs;
 use crate::EXIT_FINDINGS;
 
 #[derive(clap::Args)]
@@ -54,6 +57,8 @@ pub struct TrailArgs {
     /// The report's time (RFC 3339) instead of now, for reproducible reports.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    #[command(flatten)]
+    store: OptInStoreArgs,
 }
 
 pub fn run(args: TrailArgs) -> Result<u8> {
@@ -103,13 +108,17 @@ pub fn run(args: TrailArgs) -> Result<u8> {
         }
         Knowledge::new(snapshots, &config, now)
     };
-    let report = analyze_folder(
-        &args.from,
-        &knowledge,
-        window,
-        args.jobs.unwrap_or_else(default_jobs),
-        now,
-    )?;
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    let store = args.store.location()?;
+    let report = match &store {
+        None => analyze_folder(&args.from, &knowledge, window, jobs, now)?,
+        Some(location) => {
+            let (report, readings) =
+                analyze_folder_by_file(&args.from, &knowledge, window, jobs, now)?;
+            crate::trail_store::record(location, &readings)?;
+            report
+        }
+    };
     let text = match args.format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(&report)?;
