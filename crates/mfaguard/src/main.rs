@@ -20,6 +20,7 @@ mod store_args;
 mod trail;
 mod trail_store;
 mod watch;
+mod watch_trail;
 mod webhook;
 
 use std::process::ExitCode;
