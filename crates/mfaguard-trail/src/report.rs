@@ -565,7 +565,8 @@ impl TrailReport {
                     |share: Option<f64>| share.map_or("-".to_string(), |p| format!("{p:.1}%"));
                 let _ = writeln!(
                     out,
-                    "    people's API calls with MFA: {} ({} with, {} without, {} MFA not recorded, {} federated);                      {} unclassified (at worst {}), {} by workloads; root used {} times, break-glass {} times",
+                    "    people's API calls with MFA: {} ({} with, {} without, {} MFA not recorded, {} federated); \
+                     {} unclassified (at worst {}), {} by workloads; root uses {}, break-glass uses {}",
                     percent(h.share_with_mfa),
                     h.counts.with_mfa,
                     h.counts.without_mfa,

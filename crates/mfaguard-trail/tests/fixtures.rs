@@ -377,10 +377,7 @@ fn people_s_calls_root_and_break_glass_uses_per_account_and_month() {
         text.contains("people's API calls with MFA: 45.5% (5 with, 6 without"),
         "{text}"
     );
-    assert!(
-        text.contains("root used 2 times, break-glass 1 times"),
-        "{text}"
-    );
+    assert!(text.contains("root uses 2, break-glass uses 1"), "{text}");
 }
 
 /// A log file of the given records in a one-account tree.
