@@ -242,7 +242,8 @@ pub struct HumanCallsKpi {
     pub mfa_unknown: u64,
     pub federated: u64,
     pub share_with_mfa: Option<f64>,
-    /// Counting the unclassified calls as people's calls without MFA.
+    /// Counting the unclassified calls, and people's calls whose MFA is
+    /// not recorded, as without MFA.
     pub share_with_mfa_at_worst: Option<f64>,
 }
 
@@ -310,7 +311,9 @@ impl TrailKpis {
                             ),
                             share_with_mfa_at_worst: share(
                                 k.human_calls_with_mfa,
-                                k.human_calls_without_mfa + k.unclassified_calls,
+                                k.human_calls_without_mfa
+                                    + k.human_calls_mfa_unknown
+                                    + k.unclassified_calls,
                             ),
                         },
                         workload_api_calls: k.workload_calls,

@@ -123,8 +123,8 @@ pub struct HumanApiCalls {
     /// `null` without such calls. Federated calls and calls whose MFA is
     /// not recorded are outside it.
     pub share_with_mfa: Option<f64>,
-    /// The same share counting the unclassified calls as people's calls
-    /// without MFA: the lowest the share can be.
+    /// The same share counting the unclassified calls, and people's calls
+    /// whose MFA is not recorded, as without MFA: the lowest it can be.
     pub share_with_mfa_at_worst: Option<f64>,
 }
 
@@ -132,7 +132,10 @@ impl HumanApiCalls {
     pub fn new(counts: HumanCalls, unclassified: u64) -> HumanApiCalls {
         HumanApiCalls {
             share_with_mfa: share(counts.with_mfa, counts.without_mfa),
-            share_with_mfa_at_worst: share(counts.with_mfa, counts.without_mfa + unclassified),
+            share_with_mfa_at_worst: share(
+                counts.with_mfa,
+                counts.without_mfa + counts.mfa_unknown + unclassified,
+            ),
             counts,
         }
     }

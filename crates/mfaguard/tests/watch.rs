@@ -821,4 +821,6 @@ fn trail_scenario(dir: &Path, from: &Path, config: &Path, store: &str) {
     // admin's two calls with MFA; root's call says nothing of MFA.
     assert_eq!(april["human_api_calls"]["with_mfa"], 2);
     assert_eq!(april["human_api_calls"]["mfa_unknown"], 1);
+    assert_eq!(april["human_api_calls"]["share_with_mfa"], 100.0);
+    assert_eq!(april["human_api_calls"]["share_with_mfa_at_worst"], 66.7);
 }
