@@ -221,11 +221,123 @@ pub struct ExceptionsKpi {
     pub review_due: usize,
 }
 
-/// A KPI mfaguard cannot compute from what it collects.
+/// MFA-related access denials in one month, over the accounts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Unavailable {
-    pub value: Option<f64>,
-    pub reason: String,
+pub struct MfaDenialsMonth {
+    pub month: String,
+    /// Decided by evaluating the caller's policies from a snapshot.
+    pub attributed: u64,
+    /// Judged by the heuristic, without a snapshot of the account.
+    pub inferred: u64,
+    /// All access denials of the month.
+    pub denials: u64,
+}
+
+/// People's API calls in a month and the share made with MFA (see
+/// docs/trail.md for who counts as a person).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HumanCallsKpi {
+    pub with_mfa: u64,
+    pub without_mfa: u64,
+    pub mfa_unknown: u64,
+    pub federated: u64,
+    pub share_with_mfa: Option<f64>,
+    /// Counting the unclassified calls, and people's calls whose MFA is
+    /// not recorded, as without MFA.
+    pub share_with_mfa_at_worst: Option<f64>,
+}
+
+/// The CloudTrail KPIs of one month, summed over the accounts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrailMonth {
+    pub month: String,
+    pub accounts: usize,
+    pub mfa_related_denials: u64,
+    pub inferred_mfa_related_denials: u64,
+    pub denials: u64,
+    pub console_sign_ins_with_mfa: u64,
+    pub console_sign_ins_without_mfa: u64,
+    pub console_sign_ins_mfa_unknown: u64,
+    pub human_api_calls: HumanCallsKpi,
+    pub workload_api_calls: u64,
+    pub unclassified_api_calls: u64,
+    pub root_uses: u64,
+    pub breakglass_uses: u64,
+}
+
+/// The CloudTrail figures recorded by `trail --store` and `watch --trail`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrailKpis {
+    /// Log files whose figures are recorded.
+    pub files: usize,
+    /// Of which read with a window that cut them (their figures are part
+    /// of the file's).
+    pub files_incomplete: usize,
+    /// Records of those files that could not be analysed.
+    pub records_skipped: u64,
+    /// Oldest first.
+    pub months: Vec<TrailMonth>,
+}
+
+impl TrailKpis {
+    fn from_rows(rows: crate::trail::TrailRows) -> TrailKpis {
+        use mfaguard_trail::report::share;
+        TrailKpis {
+            files: rows.files,
+            files_incomplete: rows.files_incomplete,
+            records_skipped: rows.records_skipped,
+            months: rows
+                .months
+                .into_iter()
+                .map(|row| {
+                    let k = row.kpi;
+                    TrailMonth {
+                        month: row.month,
+                        accounts: row.accounts,
+                        mfa_related_denials: k.mfa_related_denials,
+                        inferred_mfa_related_denials: k.inferred_mfa_related_denials,
+                        denials: k.denials,
+                        console_sign_ins_with_mfa: k.console_sign_ins_with_mfa,
+                        console_sign_ins_without_mfa: k.console_sign_ins_without_mfa,
+                        console_sign_ins_mfa_unknown: k.console_sign_ins_mfa_unknown,
+                        human_api_calls: HumanCallsKpi {
+                            with_mfa: k.human_calls_with_mfa,
+                            without_mfa: k.human_calls_without_mfa,
+                            mfa_unknown: k.human_calls_mfa_unknown,
+                            federated: k.human_calls_federated,
+                            share_with_mfa: share(
+                                k.human_calls_with_mfa,
+                                k.human_calls_without_mfa,
+                            ),
+                            share_with_mfa_at_worst: share(
+                                k.human_calls_with_mfa,
+                                k.human_calls_without_mfa
+                                    + k.human_calls_mfa_unknown
+                                    + k.unclassified_calls,
+                            ),
+                        },
+                        workload_api_calls: k.workload_calls,
+                        unclassified_api_calls: k.unclassified_calls,
+                        root_uses: k.root_uses,
+                        breakglass_uses: k.breakglass_uses,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The mission's KPI by name: MFA-related access denials per month.
+    fn denials_per_month(&self) -> Vec<MfaDenialsMonth> {
+        self.months
+            .iter()
+            .map(|month| MfaDenialsMonth {
+                month: month.month.clone(),
+                attributed: month.mfa_related_denials,
+                inferred: month.inferred_mfa_related_denials,
+                denials: month.denials,
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -242,7 +354,10 @@ pub struct KpiReport {
     pub time_to_remediate: TimeToRemediate,
     pub open_findings: OpenFindings,
     pub exceptions: ExceptionsKpi,
-    pub mfa_denials_per_month: Unavailable,
+    /// From the recorded CloudTrail files; empty when none is recorded.
+    pub mfa_denials_per_month: Vec<MfaDenialsMonth>,
+    /// Every CloudTrail KPI per month.
+    pub trail: TrailKpis,
 }
 
 /// Review interval of exceptions, as `iam.mfa_exception_review` uses.
@@ -259,6 +374,8 @@ pub struct KpiInput {
     pub identities: Vec<(i64, String, String)>,
     /// The latest scan's ID and exceptions.
     pub exceptions: Option<(i64, Vec<ExceptionRecord>)>,
+    /// The recorded CloudTrail figures per month.
+    pub trail: crate::trail::TrailRows,
 }
 
 impl Store {
@@ -286,12 +403,14 @@ impl Store {
             }
             None => None,
         };
+        let trail = self.trail_rows(account, options.since)?;
         Ok(compute(
             KpiInput {
                 accounts,
                 results,
                 identities,
                 exceptions,
+                trail,
             },
             options,
         ))
@@ -303,6 +422,7 @@ pub fn compute(input: KpiInput, options: &KpiOptions) -> KpiReport {
     let trend = trend(&input.accounts, options.since);
     let change = change(&trend);
     let (time_to_remediate, open_findings) = findings(&input, options);
+    let trail = TrailKpis::from_rows(input.trail.clone());
     let mut accounts: Vec<String> = input
         .accounts
         .iter()
@@ -323,10 +443,8 @@ pub fn compute(input: KpiInput, options: &KpiOptions) -> KpiReport {
         time_to_remediate,
         open_findings,
         exceptions: exceptions_kpi(input.exceptions.as_ref(), options.now.date_naive()),
-        mfa_denials_per_month: Unavailable {
-            value: None,
-            reason: "needs CloudTrail events (access denied for lack of MFA), which mfaguard does not collect yet".to_string(),
-        },
+        mfa_denials_per_month: trail.denials_per_month(),
+        trail,
     }
 }
 

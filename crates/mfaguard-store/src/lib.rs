@@ -22,6 +22,7 @@ pub mod shard;
 mod sqlite;
 mod store;
 pub mod time;
+pub mod trail;
 
 pub use alerts::{Alert, AlertKind};
 pub use diff::Diff;

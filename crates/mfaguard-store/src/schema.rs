@@ -172,6 +172,52 @@ CREATE TABLE processed_events (
 CREATE INDEX processed_events_account ON processed_events (account_id, processed_at);
 "#,
     },
+    Migration {
+        version: 6,
+        name: "CloudTrail files read and their KPIs per account and month; trail alerts sent",
+        sql: r#"
+CREATE TABLE trail_files (
+    file_key TEXT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    modified_at TEXT,
+    read_at TEXT NOT NULL,
+    records BIGINT NOT NULL,
+    records_skipped BIGINT NOT NULL,
+    complete BOOLEAN NOT NULL
+);
+
+CREATE TABLE trail_kpis (
+    file_key TEXT NOT NULL REFERENCES trail_files (file_key) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    console_sign_ins_with_mfa BIGINT NOT NULL,
+    console_sign_ins_without_mfa BIGINT NOT NULL,
+    console_sign_ins_mfa_unknown BIGINT NOT NULL,
+    denials BIGINT NOT NULL,
+    mfa_related_denials BIGINT NOT NULL,
+    inferred_mfa_related_denials BIGINT NOT NULL,
+    human_calls_with_mfa BIGINT NOT NULL,
+    human_calls_without_mfa BIGINT NOT NULL,
+    human_calls_mfa_unknown BIGINT NOT NULL,
+    human_calls_federated BIGINT NOT NULL,
+    workload_calls BIGINT NOT NULL,
+    unclassified_calls BIGINT NOT NULL,
+    root_uses BIGINT NOT NULL,
+    breakglass_uses BIGINT NOT NULL,
+    PRIMARY KEY (file_key, account_id, month)
+);
+CREATE INDEX trail_kpis_account_month ON trail_kpis (account_id, month);
+
+CREATE TABLE trail_alerts (
+    event_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    alerted_at TEXT NOT NULL,
+    PRIMARY KEY (event_key, kind)
+);
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -453,6 +453,9 @@ impl Store {
             "outbox",
             "account_snapshots",
             "processed_events",
+            "trail_files",
+            "trail_kpis",
+            "trail_alerts",
         ] {
             let rows = self
                 .db

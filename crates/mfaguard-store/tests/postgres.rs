@@ -123,3 +123,11 @@ fn postgres_latest_per_account() {
     };
     scenarios::latest_per_account(&location);
 }
+
+#[test]
+fn postgres_trail_kpis() {
+    let Some(location) = support::postgres_location("trail_kpis") else {
+        return;
+    };
+    scenarios::trail_kpis(&location);
+}

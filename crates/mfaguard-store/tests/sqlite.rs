@@ -152,6 +152,9 @@ fn sqlite_upgrade_from_version_2_keeps_old_rows_without_verdicts() {
          ALTER TABLE scan_accounts DROP COLUMN unknown_weight;
          DROP TABLE account_snapshots;
          DROP TABLE processed_events;
+         DROP TABLE trail_kpis;
+         DROP TABLE trail_alerts;
+         DROP TABLE trail_files;
          DELETE FROM schema_migrations WHERE version >= 3;",
     )
     .unwrap();
@@ -189,4 +192,10 @@ fn sqlite_processed_events() {
 fn sqlite_latest_per_account() {
     let (_dir, location) = fresh();
     scenarios::latest_per_account(&location);
+}
+
+#[test]
+fn sqlite_trail_kpis() {
+    let (_dir, location) = fresh();
+    scenarios::trail_kpis(&location);
 }

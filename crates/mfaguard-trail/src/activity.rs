@@ -66,6 +66,49 @@ pub struct CallCounts {
     pub mfa_unknown: u64,
 }
 
+/// API calls made by people (see [`Audience`]), by MFA.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HumanCalls {
+    pub with_mfa: u64,
+    /// Sessions without MFA and long-term access keys.
+    pub without_mfa: u64,
+    /// The record does not say.
+    pub mfa_unknown: u64,
+    /// Federated sessions (Identity Center, SAML): MFA is the identity
+    /// provider's, not visible in the record.
+    pub federated: u64,
+}
+
+impl HumanCalls {
+    pub fn merge(&mut self, other: &HumanCalls) {
+        self.with_mfa += other.with_mfa;
+        self.without_mfa += other.without_mfa;
+        self.mfa_unknown += other.mfa_unknown;
+        self.federated += other.federated;
+    }
+}
+
+/// Who an API call is made for: a person or a workload.
+///
+/// - People: root; federated sessions (Identity Center, SAML); any session
+///   with MFA (a workload cannot present MFA); console sessions
+///   (`sessionCredentialFromConsole`, which covers switching roles in the
+///   console); and, by the snapshot, users with a console password and
+///   roles that people can assume (any tier but `machine`), whatever the
+///   credentials (so a person's access keys count as theirs).
+/// - Workloads: AWS services, and by the snapshot users without a console
+///   password and roles only workloads can assume (tier `machine`).
+/// - Unclassified: the rest, that is users and roles without MFA outside a
+///   console session when no snapshot of their account names them, and
+///   federation-token users. They are counted apart, never as people with
+///   MFA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Human,
+    Workload,
+    Unclassified,
+}
+
 /// Access denials by attribution.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DenialCounts {
@@ -124,6 +167,16 @@ pub struct IdentityMonth {
     pub actions_without_mfa: HashMap<String, u64>,
     /// The earliest denials.
     pub denial_examples: Vec<DenialExample>,
+    /// API calls made by people.
+    pub human_calls: HumanCalls,
+    /// API calls of workloads (AWS services excluded: they are not counted).
+    pub workload_calls: u64,
+    /// API calls that could not be told to be a person's or a workload's.
+    pub unclassified_calls: u64,
+    /// Sign-ins and API calls of the root user.
+    pub root_uses: u64,
+    /// Sign-ins and API calls of break-glass users.
+    pub breakglass_uses: u64,
 }
 
 /// One identity's activity.
@@ -157,6 +210,9 @@ pub struct RoleMonth {
 /// must have it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Alert {
+    /// CloudTrail's ID of the event (absent when the record has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
     pub severity: Severity,
     pub kind: AlertKind,
     pub account_id: String,
@@ -252,6 +308,23 @@ impl<'k> Activity<'k> {
         }
     }
 
+    /// An empty analysis that reuses `judge`'s evaluated policies.
+    pub fn with_judge(
+        knowledge: &'k Knowledge,
+        window: Window,
+        judge: DenialJudge,
+    ) -> Activity<'k> {
+        Activity {
+            judge,
+            ..Activity::new(knowledge, window)
+        }
+    }
+
+    /// Takes the evaluated policies out, for the next file's analysis.
+    pub fn take_judge(&mut self) -> DenialJudge {
+        std::mem::take(&mut self.judge)
+    }
+
     /// Adds another thread's findings.
     pub fn merge(&mut self, other: Activity<'_>) {
         self.records_analysed += other.records_analysed;
@@ -320,6 +393,35 @@ impl<'k> Activity<'k> {
             .months
             .entry(month)
             .or_default()
+    }
+
+    /// Whether a call (not an AWS service's) is a person's: see [`Audience`].
+    fn audience(
+        &self,
+        account: &str,
+        caller: &Caller<'_>,
+        mfa: CallMfa,
+        from_console: bool,
+    ) -> Audience {
+        match caller.kind {
+            Kind::Root | Kind::Federated => return Audience::Human,
+            Kind::Service => return Audience::Workload,
+            _ => {}
+        }
+        if from_console || matches!(mfa, CallMfa::WithMfa { .. }) {
+            return Audience::Human;
+        }
+        if !matches!(caller.kind, Kind::User | Kind::Role) {
+            return Audience::Unclassified;
+        }
+        // A role session is keyed by its role; a role of another account
+        // is known by that account's snapshot.
+        let home = account_of_arn(caller.key).unwrap_or(account);
+        match self.knowledge.tier(home, caller.key) {
+            Some(Tier::Machine) => Audience::Workload,
+            Some(_) => Audience::Human,
+            None => Audience::Unclassified,
+        }
     }
 
     fn caller<'r>(&self, identity: &'r UserIdentity<'r>) -> Result<Caller<'r>, FieldError> {
@@ -438,6 +540,11 @@ fn merge_month(into: &mut IdentityMonth, from: IdentityMonth) {
     calls.federated += from.calls.federated;
     calls.mfa_unknown += from.calls.mfa_unknown;
     into.denials.merge(&from.denials);
+    into.human_calls.merge(&from.human_calls);
+    into.workload_calls += from.workload_calls;
+    into.unclassified_calls += from.unclassified_calls;
+    into.root_uses += from.root_uses;
+    into.breakglass_uses += from.breakglass_uses;
     for (action, n) in from.actions_without_mfa {
         *into.actions_without_mfa.entry(action).or_default() += n;
     }
@@ -549,6 +656,7 @@ impl RecordSink for Activity<'_> {
             })?
             .with_timezone(&Utc);
         let event_name = record.event_name.require("eventName")?;
+        let event_id = record.event_id.get("eventID")?;
         let event_source = record.event_source.require("eventSource")?;
         let error_code = record.error_code.get("errorCode")?;
         let Some(identity) = record.user_identity.get("userIdentity")? else {
@@ -620,7 +728,21 @@ impl RecordSink for Activity<'_> {
             let action = format!("{}:{}", service_prefix(event_source), event_name);
             if caller.kind != Kind::Service {
                 let kind = caller.kind;
+                let from_console = record.session_credential_from_console.loose() == Some("true");
+                let audience = self.audience(account, &caller, mfa, from_console);
                 let entry = self.identity_month(account, &caller, month);
+                match audience {
+                    Audience::Human => match (kind, mfa) {
+                        (Kind::Federated, _) => entry.human_calls.federated += 1,
+                        (_, CallMfa::WithMfa { .. }) => entry.human_calls.with_mfa += 1,
+                        (_, CallMfa::SessionWithoutMfa | CallMfa::AccessKey) => {
+                            entry.human_calls.without_mfa += 1
+                        }
+                        (_, CallMfa::Unknown) => entry.human_calls.mfa_unknown += 1,
+                    },
+                    Audience::Workload => entry.workload_calls += 1,
+                    Audience::Unclassified => entry.unclassified_calls += 1,
+                }
                 match (kind, mfa) {
                     (Kind::Federated, _) => entry.calls.federated += 1,
                     (_, CallMfa::WithMfa { .. }) => entry.calls.with_mfa += 1,
@@ -669,6 +791,7 @@ impl RecordSink for Activity<'_> {
             }
             if device_event {
                 let event = DeviceEvent {
+                    event_id,
                     name: event_name,
                     account,
                     time,
@@ -685,6 +808,12 @@ impl RecordSink for Activity<'_> {
                 .knowledge
                 .is_breakglass(account, caller.key, caller.name);
         if caller.kind == Kind::Root || breakglass {
+            let entry = self.identity_month(account, &caller, month);
+            if caller.kind == Kind::Root {
+                entry.root_uses += 1;
+            } else {
+                entry.breakglass_uses += 1;
+            }
             let (severity, kind, who) = if caller.kind == Kind::Root {
                 (Severity::Critical, AlertKind::RootActivity, "the root user")
             } else {
@@ -709,6 +838,7 @@ impl RecordSink for Activity<'_> {
                 None => String::new(),
             };
             self.alerts.push(Alert {
+                event_id: event_id.map(str::to_string),
                 severity,
                 kind,
                 account_id: account.to_string(),
@@ -798,6 +928,7 @@ impl Activity<'_> {
         caller: &Caller<'_>,
     ) {
         let DeviceEvent {
+            event_id: _,
             name: event_name,
             account,
             time,
@@ -868,6 +999,7 @@ impl Activity<'_> {
             }
         };
         self.alerts.push(Alert {
+            event_id: event.event_id.map(str::to_string),
             severity,
             kind: AlertKind::MfaDeactivated,
             account_id: account.to_string(),
@@ -891,6 +1023,7 @@ impl Activity<'_> {
 /// An MFA device event, as the record gives it.
 #[derive(Clone, Copy)]
 struct DeviceEvent<'r> {
+    event_id: Option<&'r str>,
     name: &'r str,
     account: &'r str,
     time: DateTime<Utc>,

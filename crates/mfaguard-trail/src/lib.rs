@@ -13,6 +13,7 @@ pub mod activity;
 pub mod denial;
 pub mod error;
 pub mod knowledge;
+pub mod kpi;
 pub mod reader;
 pub mod record;
 pub mod report;
@@ -81,6 +82,44 @@ where
     Ok(TrailReport::build(
         location, discovery, stats, merged, knowledge, window, now,
     ))
+}
+
+/// As [`analyze_folder`], also returning each log file's own figures (for
+/// the history store; reading is a little slower).
+pub fn analyze_folder_by_file(
+    root: &Path,
+    knowledge: &Knowledge,
+    window: Window,
+    jobs: usize,
+    now: DateTime<Utc>,
+) -> Result<(TrailReport, Vec<kpi::FileReading>), TrailError> {
+    let discovery = reader::discover(root, &window)?;
+    analyze_files_by_file(root, discovery, knowledge, window, jobs, now)
+}
+
+/// Reads the log files `discovery` lists (it may have been narrowed to
+/// the files not read before) and builds the report and each file's
+/// figures.
+pub fn analyze_files_by_file(
+    root: &Path,
+    discovery: reader::Discovery,
+    knowledge: &Knowledge,
+    window: Window,
+    jobs: usize,
+    now: DateTime<Utc>,
+) -> Result<(TrailReport, Vec<kpi::FileReading>), TrailError> {
+    let (activity, stats, readings) =
+        kpi::read_files_one_by_one(root, &discovery.files, knowledge, window, jobs);
+    let report = TrailReport::build(
+        &root.display().to_string(),
+        discovery,
+        stats,
+        activity,
+        knowledge,
+        window,
+        now,
+    );
+    Ok((report, readings))
 }
 
 /// The default number of reading threads: one per core.

@@ -314,7 +314,7 @@ pub struct ReadStats {
 }
 
 impl ReadStats {
-    fn merge(&mut self, other: ReadStats) {
+    pub fn merge(&mut self, other: ReadStats) {
         self.files_read += other.files_read;
         self.bytes_on_disk += other.bytes_on_disk;
         self.bytes_uncompressed += other.bytes_uncompressed;

@@ -259,8 +259,14 @@ struct ResourceRef<'a> {
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Record<'a> {
+    /// CloudTrail's unique ID of the event (alerts are deduplicated by it).
+    #[serde(rename = "eventID", borrow)]
+    pub event_id: Text<'a>,
     #[serde(borrow)]
     pub event_time: Text<'a>,
+    /// `"true"` when the caller's credentials come from a console session.
+    #[serde(borrow)]
+    pub session_credential_from_console: Text<'a>,
     #[serde(borrow)]
     pub event_source: Text<'a>,
     #[serde(borrow)]

@@ -10,7 +10,7 @@ use mfaguard_core::Severity;
 
 use crate::activity::{
     access_level, month_label, Activity, Alert, CallCounts, ConsoleCounts, DenialCounts,
-    DenialExample, Kind, MfaDeviceEvent, RoleMonth,
+    DenialExample, HumanCalls, Kind, MfaDeviceEvent, RoleMonth,
 };
 use crate::knowledge::{EnforcementLink, Knowledge};
 use crate::reader::{Discovery, ReadStats, SkippedFile, Window};
@@ -104,6 +104,51 @@ pub struct AccountMonth {
     /// API calls of people and roles (AWS services excluded).
     pub api_calls: CallCounts,
     pub denials: DenialCounts,
+    /// API calls made by people, by MFA (see docs/trail.md for who counts).
+    pub human_api_calls: HumanApiCalls,
+    /// API calls of workloads (users without a console password, roles
+    /// only workloads assume; AWS services are not counted at all).
+    pub workload_api_calls: u64,
+    /// API calls not told to be a person's or a workload's (no snapshot
+    /// names the caller): outside the share, listed so that it is seen.
+    pub unclassified_api_calls: u64,
+    /// Sign-ins and API calls of the root user.
+    pub root_uses: u64,
+    /// Sign-ins and API calls of break-glass users.
+    pub breakglass_uses: u64,
+}
+
+/// People's API calls and the share made with MFA.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct HumanApiCalls {
+    #[serde(flatten)]
+    pub counts: HumanCalls,
+    /// `with_mfa / (with_mfa + without_mfa)` in percent, one decimal;
+    /// `null` without such calls. Federated calls and calls whose MFA is
+    /// not recorded are outside it.
+    pub share_with_mfa: Option<f64>,
+    /// The same share counting the unclassified calls, and people's calls
+    /// whose MFA is not recorded, as without MFA: the lowest it can be.
+    pub share_with_mfa_at_worst: Option<f64>,
+}
+
+impl HumanApiCalls {
+    pub fn new(counts: HumanCalls, unclassified: u64) -> HumanApiCalls {
+        HumanApiCalls {
+            share_with_mfa: share(counts.with_mfa, counts.without_mfa),
+            share_with_mfa_at_worst: share(
+                counts.with_mfa,
+                counts.without_mfa + counts.mfa_unknown + unclassified,
+            ),
+            counts,
+        }
+    }
+}
+
+/// `with / (with + without)` in percent, one decimal.
+pub fn share(with: u64, without: u64) -> Option<f64> {
+    let total = with + without;
+    (total > 0).then(|| (with as f64 * 1000.0 / total as f64).round() / 10.0)
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -244,6 +289,11 @@ impl TrailReport {
                     }
                     add_calls(&mut total.api_calls, &counts.calls);
                     total.denials.merge(&counts.denials);
+                    total.human_api_calls.counts.merge(&counts.human_calls);
+                    total.workload_api_calls += counts.workload_calls;
+                    total.unclassified_api_calls += counts.unclassified_calls;
+                    total.root_uses += counts.root_uses;
+                    total.breakglass_uses += counts.breakglass_uses;
                     if identity.kind == Kind::User && counts.console.without_mfa > 0 {
                         let times = counts.console.without_mfa;
                         let mut message = format!(
@@ -375,7 +425,16 @@ impl TrailReport {
                 .map(|(account_id, months)| AccountMonths {
                     has_snapshot: knowledge.has_snapshot(&account_id),
                     account_id,
-                    months: months.into_values().collect(),
+                    months: months
+                        .into_values()
+                        .map(|mut month| {
+                            month.human_api_calls = HumanApiCalls::new(
+                                month.human_api_calls.counts.clone(),
+                                month.unclassified_api_calls,
+                            );
+                            month
+                        })
+                        .collect(),
                 })
                 .collect(),
             inputs,
@@ -515,6 +574,24 @@ impl TrailReport {
                     d.total,
                     d.mfa_related,
                     d.inferred_mfa_related
+                );
+                let h = &month.human_api_calls;
+                let percent =
+                    |share: Option<f64>| share.map_or("-".to_string(), |p| format!("{p:.1}%"));
+                let _ = writeln!(
+                    out,
+                    "    people's API calls with MFA: {} ({} with, {} without, {} MFA not recorded, {} federated); \
+                     {} unclassified (at worst {}), {} by workloads; root uses {}, break-glass uses {}",
+                    percent(h.share_with_mfa),
+                    h.counts.with_mfa,
+                    h.counts.without_mfa,
+                    h.counts.mfa_unknown,
+                    h.counts.federated,
+                    month.unclassified_api_calls,
+                    percent(h.share_with_mfa_at_worst),
+                    month.workload_api_calls,
+                    month.root_uses,
+                    month.breakglass_uses
                 );
             }
         }

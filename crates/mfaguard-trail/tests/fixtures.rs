@@ -317,3 +317,256 @@ fn plain_json_files_are_read_as_well() {
     assert_eq!(plain.findings, gzipped.findings);
     assert_eq!(plain.inputs.bytes_on_disk, plain.inputs.bytes_uncompressed);
 }
+
+#[test]
+fn people_s_calls_root_and_break_glass_uses_per_account_and_month() {
+    let tree = gzipped_copy();
+    let report =
+        analyze_folder(tree.path(), &demo_knowledge(), november(), 2, now()).expect("report");
+    let totals = |account: &str| {
+        let account = report
+            .accounts
+            .iter()
+            .find(|a| a.account_id == account)
+            .unwrap_or_else(|| panic!("{account}"));
+        assert_eq!(account.months.len(), 1);
+        account.months[0].clone()
+    };
+    // Account A, with its snapshot: with MFA alice (3 calls), fiona and
+    // root; without MFA carol's CLI session and erin's five access-key
+    // calls (erin has a console password: her keys are hers). The partner
+    // account's auditor, whose account has no snapshot, is unclassified.
+    let a = totals(A);
+    let people = &a.human_api_calls;
+    assert_eq!(people.counts.with_mfa, 5);
+    assert_eq!(people.counts.without_mfa, 6);
+    assert_eq!(people.counts.mfa_unknown, 0);
+    assert_eq!(a.workload_api_calls, 0);
+    assert_eq!(a.unclassified_api_calls, 1);
+    assert_eq!(people.share_with_mfa, Some(45.5));
+    assert_eq!(people.share_with_mfa_at_worst, Some(41.7));
+    // Root: the sign-in and the API call; break-glass: the sign-in.
+    assert_eq!(a.root_uses, 2);
+    assert_eq!(a.breakglass_uses, 1);
+    // The AWS service's AssumeRole is in no count.
+    assert_eq!(
+        people.counts.with_mfa
+            + people.counts.without_mfa
+            + a.workload_api_calls
+            + a.unclassified_api_calls,
+        a.api_calls.with_mfa + a.api_calls.session_without_mfa + a.api_calls.access_key
+    );
+
+    // Account B, no snapshot: ops-lead's session with MFA is a person's;
+    // dev1's CLI session without MFA cannot be told apart from a workload.
+    let b = totals(B);
+    assert_eq!(b.human_api_calls.counts.with_mfa, 1);
+    assert_eq!(b.human_api_calls.counts.without_mfa, 0);
+    assert_eq!(b.unclassified_api_calls, 1);
+    assert_eq!(b.human_api_calls.share_with_mfa, Some(100.0));
+    assert_eq!(b.human_api_calls.share_with_mfa_at_worst, Some(50.0));
+    assert_eq!((b.root_uses, b.breakglass_uses), (0, 0));
+
+    let json = serde_json::to_value(&report).expect("json");
+    let month = &json["accounts"][1]["months"][0];
+    assert_eq!(month["human_api_calls"]["with_mfa"], 1);
+    assert_eq!(month["human_api_calls"]["share_with_mfa_at_worst"], 50.0);
+    assert_eq!(month["unclassified_api_calls"], 1);
+    let text = report.to_text();
+    assert!(
+        text.contains("people's API calls with MFA: 45.5% (5 with, 6 without"),
+        "{text}"
+    );
+    assert!(text.contains("root uses 2, break-glass uses 1"), "{text}");
+}
+
+/// A log file of the given records in a one-account tree.
+fn tree_of(account: &str, records: serde_json::Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir
+        .path()
+        .join(format!("AWSLogs/{account}/CloudTrail/us-east-1/2026/11/07"));
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    std::fs::write(
+        folder.join(format!(
+            "{account}_CloudTrail_us-east-1_20261107T1200Z_PeopleEXAMPLE.json"
+        )),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .expect("write");
+    dir
+}
+
+#[test]
+fn console_sessions_and_sessions_with_mfa_are_people_s_without_a_snapshot() {
+    let session = |kind: &str, arn: &str, issuer: serde_json::Value, mfa: &str| {
+        serde_json::json!({
+            "type": kind, "arn": arn, "accountId": "777788889999",
+            "accessKeyId": "ASIAEXAMPLE",
+            "sessionContext": {"sessionIssuer": issuer,
+                "attributes": {"creationDate": "2026-11-07T11:00:00Z", "mfaAuthenticated": mfa}}
+        })
+    };
+    let record = |id: &str, identity: serde_json::Value, console: Option<&str>| {
+        let mut record = serde_json::json!({
+            "eventID": id, "eventTime": "2026-11-07T11:30:00Z",
+            "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+            "recipientAccountId": "777788889999", "userIdentity": identity
+        });
+        if let Some(console) = console {
+            record["sessionCredentialFromConsole"] = console.into();
+        }
+        record
+    };
+    let role = serde_json::json!({"type": "Role", "arn": "arn:aws:iam::777788889999:role/deploy",
+        "userName": "deploy"});
+    let tree = tree_of(
+        "777788889999",
+        serde_json::json!([
+            // A user's console session without MFA: a person without MFA.
+            record(
+                "e1",
+                session(
+                    "IAMUser",
+                    "arn:aws:iam::777788889999:user/gina",
+                    serde_json::json!({}),
+                    "false"
+                ),
+                Some("true")
+            ),
+            // A role switched to in the console: a person.
+            record(
+                "e2",
+                session(
+                    "AssumedRole",
+                    "arn:aws:sts::777788889999:assumed-role/deploy/gina",
+                    role.clone(),
+                    "false"
+                ),
+                Some("true")
+            ),
+            // The same role from a session without MFA outside the console,
+            // no snapshot: unclassified.
+            record(
+                "e3",
+                session(
+                    "AssumedRole",
+                    "arn:aws:sts::777788889999:assumed-role/deploy/ci",
+                    role.clone(),
+                    "false"
+                ),
+                None
+            ),
+            // With MFA: a person.
+            record(
+                "e4",
+                session(
+                    "AssumedRole",
+                    "arn:aws:sts::777788889999:assumed-role/deploy/hana",
+                    role,
+                    "true"
+                ),
+                Some("false")
+            ),
+        ]),
+    );
+    let knowledge = Knowledge::from_config(&Config::new());
+    let report =
+        analyze_folder(tree.path(), &knowledge, Window::default(), 1, now()).expect("report");
+    assert_eq!(report.inputs.records_skipped, 0, "{:?}", report.inputs);
+    let month = &report.accounts[0].months[0];
+    assert_eq!(month.human_api_calls.counts.with_mfa, 1);
+    assert_eq!(month.human_api_calls.counts.without_mfa, 2);
+    assert_eq!(month.unclassified_api_calls, 1);
+    assert_eq!(month.workload_api_calls, 0);
+    assert_eq!(month.human_api_calls.share_with_mfa, Some(33.3));
+    assert_eq!(month.human_api_calls.share_with_mfa_at_worst, Some(25.0));
+}
+
+#[test]
+fn access_keys_of_users_without_a_console_password_are_workloads() {
+    let call = |path: &str, user: &str| {
+        serde_json::json!({
+            "eventID": format!("key-{user}"), "eventTime": "2026-11-07T11:30:00Z",
+            "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+            "recipientAccountId": A,
+            "userIdentity": {"type": "IAMUser", "userName": user,
+                "arn": format!("arn:aws:iam::{A}:user{path}{user}"), "accountId": A,
+                "accessKeyId": "AKIAEXAMPLEKEY000001"}
+        })
+    };
+    // ci-deployer has no console password (tier machine); bob has one.
+    let tree = tree_of(
+        A,
+        serde_json::json!([call("/machine/", "ci-deployer"), call("/", "bob")]),
+    );
+    let report = analyze_folder(tree.path(), &demo_knowledge(), Window::default(), 1, now())
+        .expect("report");
+    let month = &report.accounts[0].months[0];
+    assert_eq!(month.workload_api_calls, 1);
+    assert_eq!(month.human_api_calls.counts.without_mfa, 1);
+    assert_eq!(month.unclassified_api_calls, 0);
+    assert_eq!(month.human_api_calls.share_with_mfa, Some(0.0));
+}
+
+#[test]
+fn per_file_figures_add_up_to_the_report() {
+    use mfaguard_trail::kpi::MonthKpi;
+    let tree = gzipped_copy();
+    let knowledge = demo_knowledge();
+    let whole = analyze_folder(tree.path(), &knowledge, november(), 2, now()).expect("report");
+    let (report, readings) =
+        mfaguard_trail::analyze_folder_by_file(tree.path(), &knowledge, november(), 2, now())
+            .expect("report");
+    assert_eq!(report, whole);
+    assert_eq!(readings.len(), 3);
+    assert!(readings
+        .iter()
+        .all(|r| r.is_complete() && r.failure.is_none()));
+    assert!(readings
+        .iter()
+        .all(|r| r.key.starts_with("AWSLogs/o-aa111bb222/") && r.size > 0));
+    let mut sum = MonthKpi::default();
+    for reading in readings.iter().filter(|r| r.key.contains(A)) {
+        for kpi in reading.kpis.values() {
+            sum.add(kpi);
+        }
+    }
+    let totals = &report.accounts[0].months[0];
+    assert_eq!(sum.mfa_related_denials, totals.denials.mfa_related);
+    assert_eq!(
+        sum.console_sign_ins_without_mfa,
+        totals.console_sign_ins.without_mfa
+    );
+    assert_eq!(
+        sum.human_calls_with_mfa,
+        totals.human_api_calls.counts.with_mfa
+    );
+    assert_eq!(
+        sum.human_calls_without_mfa,
+        totals.human_api_calls.counts.without_mfa
+    );
+    assert_eq!(sum.unclassified_calls, totals.unclassified_api_calls);
+    assert_eq!((sum.root_uses, sum.breakglass_uses), (2, 1));
+    let alerts: usize = readings.iter().map(|r| r.alerts.len()).sum();
+    assert_eq!(alerts, 5);
+    assert!(readings
+        .iter()
+        .flat_map(|r| &r.alerts)
+        .all(|alert| alert.event_id.is_some()));
+
+    // A window that cuts a file: its figures are marked as partial.
+    let cut = Window {
+        since: Some("2026-11-05T10:00:00Z".parse().expect("time")),
+        until: None,
+    };
+    let (_, readings) =
+        mfaguard_trail::analyze_folder_by_file(tree.path(), &knowledge, cut, 1, now())
+            .expect("report");
+    let sign_ins = readings
+        .iter()
+        .find(|r| r.key.contains("Sgn1n"))
+        .expect("sign-in file");
+    assert!(sign_ins.records_outside_window > 0);
+    assert!(!sign_ins.is_complete());
+}

@@ -230,10 +230,74 @@ fn render(kpis: &KpiReport) -> String {
             owner.next_expiry.map_or("-".to_string(), |d| d.to_string())
         );
     }
+    render_trail(&mut out, kpis);
+    out
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or("-".to_string(), |p| format!("{p:.1}%"))
+}
+
+fn render_trail(out: &mut String, kpis: &KpiReport) {
+    let trail = &kpis.trail;
+    if trail.months.is_empty() {
+        out.push_str(
+            "\nMFA-related denials per month: no CloudTrail recorded \
+             (mfaguard trail --from DIR --store, or mfaguard watch --trail DIR)\n",
+        );
+        return;
+    }
     let _ = writeln!(
         out,
-        "\nMFA-related denials per month: unavailable ({})",
-        kpis.mfa_denials_per_month.reason
+        "\nCloudTrail per month ({} recorded{}{})",
+        count(trail.files, "log file", "log files"),
+        if trail.files_incomplete > 0 {
+            format!(", {} cut by a window", trail.files_incomplete)
+        } else {
+            String::new()
+        },
+        if trail.records_skipped > 0 {
+            format!(", {} records skipped", trail.records_skipped)
+        } else {
+            String::new()
+        }
     );
-    out
+    let _ = writeln!(
+        out,
+        "  {:<8} {:>8}  {:>20}  {:>16}  {:>22}  {:>12}  {:>5}  {:>11}",
+        "month",
+        "accounts",
+        "MFA-related denials",
+        "sign-ins w/o MFA",
+        "people's calls w/ MFA",
+        "unclassified",
+        "root",
+        "break-glass"
+    );
+    for month in &trail.months {
+        let people = &month.human_api_calls;
+        let _ = writeln!(
+            out,
+            "  {:<8} {:>8}  {:>20}  {:>16}  {:>22}  {:>12}  {:>5}  {:>11}",
+            month.month,
+            month.accounts,
+            format!(
+                "{} + {} inferred",
+                month.mfa_related_denials, month.inferred_mfa_related_denials
+            ),
+            month.console_sign_ins_without_mfa,
+            format!(
+                "{} (at worst {})",
+                percent(people.share_with_mfa),
+                percent(people.share_with_mfa_at_worst)
+            ),
+            month.unclassified_api_calls,
+            month.root_uses,
+            month.breakglass_uses
+        );
+    }
+    out.push_str(
+        "  MFA-related denials: attributed by evaluation + inferred without a snapshot; \
+         people's calls: see docs/trail.md\n",
+    );
 }

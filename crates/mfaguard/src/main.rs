@@ -18,7 +18,9 @@ mod serve;
 mod simulate;
 mod store_args;
 mod trail;
+mod trail_store;
 mod watch;
+mod watch_trail;
 mod webhook;
 
 use std::process::ExitCode;

@@ -40,6 +40,32 @@ impl StoreArgs {
     }
 }
 
+/// `--store [PATH|URL]` for commands that record only when asked (`trail`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OptInStoreArgs {
+    /// Record in this history (a SQLite file path or a postgres:// URL);
+    /// without a value, MFAGUARD_STORE or the default of `mfaguard scan`.
+    /// Nothing is recorded without --store.
+    #[arg(long, value_name = "PATH|URL", num_args = 0..=1, default_missing_value = "")]
+    pub store: Option<String>,
+}
+
+impl OptInStoreArgs {
+    /// The location to record into; `None` when not asked to record.
+    pub fn location(&self) -> Result<Option<Location>> {
+        let Some(text) = &self.store else {
+            return Ok(None);
+        };
+        if !text.is_empty() {
+            return Ok(Location::parse(text)?);
+        }
+        match std::env::var("MFAGUARD_STORE") {
+            Ok(from_env) if !from_env.trim().is_empty() => Ok(Location::parse(&from_env)?),
+            _ => Ok(Some(Location::default_location()?)),
+        }
+    }
+}
+
 /// The history to read (for `history`, `diff`, `kpi`, `exceptions`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ReadStoreArgs {

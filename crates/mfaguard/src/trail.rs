@@ -9,10 +9,14 @@ use mfaguard_aws::{
     S3Url, TrailLookupError, TrailS3Error, LOOKUP_DAYS,
 };
 use mfaguard_core::simulation::load_account;
-use mfaguard_trail::{analyze_folder, default_jobs, parse_bound, Knowledge, TrailReport, Window};
+use mfaguard_trail::{
+    analyze_folder, analyze_folder_by_file, default_jobs, parse_bound, Knowledge, TrailReport,
+    Window,
+};
 
 use crate::output::{write_stdout, Format};
 use crate::scan::{load_config, parse_now, FailOn};
+use crate::store_args::OptInStoreArgs;
 use crate::EXIT_FINDINGS;
 
 #[derive(clap::Args)]
@@ -93,6 +97,8 @@ pub struct TrailArgs {
     /// The report's time (RFC 3339) instead of now, for reproducible reports.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    #[command(flatten)]
+    store: OptInStoreArgs,
 }
 
 pub fn run(args: TrailArgs) -> Result<u8> {
@@ -146,8 +152,22 @@ pub fn run(args: TrailArgs) -> Result<u8> {
     if args.from.is_some() && (args.profile.is_some() || args.region.is_some()) {
         bail!("--profile and --region are for --s3 and --lookup-events, not --from");
     }
+    let store = args.store.location()?;
+    if store.is_some() && args.from.is_none() {
+        // The store counts each log file once; only a folder's readings
+        // are recorded per file so far.
+        bail!("--store records the figures of --from DIR only; copy the files locally (e.g. `aws s3 sync`) to record them");
+    }
     let report = match (&args.from, &args.s3) {
-        (Some(from), _) => analyze_folder(from, &knowledge, window, jobs, now)?,
+        (Some(from), _) => match &store {
+            None => analyze_folder(from, &knowledge, window, jobs, now)?,
+            Some(location) => {
+                let (report, readings) =
+                    analyze_folder_by_file(from, &knowledge, window, jobs, now)?;
+                crate::trail_store::record(location, &readings)?;
+                report
+            }
+        },
         (None, Some(url)) => from_s3(&args, url, &knowledge, window, jobs, now)?,
         (None, None) if args.lookup_events => lookup(&args, &knowledge, window, jobs, now)?,
         (None, None) => bail!("give --from DIR, --s3 s3://BUCKET/PREFIX or --lookup-events"),

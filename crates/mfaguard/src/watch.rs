@@ -78,6 +78,12 @@ pub struct WatchArgs {
     /// Events handled at once (1 to 64).
     #[arg(long, value_name = "N", default_value_t = 16, requires = "queue", value_parser = clap::value_parser!(u64).range(1..=64))]
     handlers: u64,
+    /// Also read the CloudTrail log files under DIR after each scan, once
+    /// each (new files, late ones in old date folders, files that failed
+    /// before), record their figures and alert on root and break-glass use
+    /// and MFA removed from privileged or break-glass users.
+    #[arg(long, value_name = "DIR", conflicts_with = "queue")]
+    trail: Option<PathBuf>,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -173,11 +179,16 @@ pub fn run(args: WatchArgs) -> Result<u8> {
         match iteration(&args, &location, delivery.as_ref(), true, &stop) {
             // Cron only sees the exit code: an alert left in the outbox is
             // an error it must hear of, though the scan itself is recorded.
-            Ok(undelivered) if args.once && undelivered > 0 => {
+            Ok(round) if args.once && round.undelivered > 0 => {
                 eprintln!(
                     "error: {} could not be delivered; kept in the outbox for the next run",
-                    count(undelivered, "webhook message", "webhook messages")
+                    count(round.undelivered, "webhook message", "webhook messages")
                 );
+                return Ok(crate::EXIT_ERROR);
+            }
+            // A trail file that could not be read is an error cron must
+            // hear of; it is read again by the next run.
+            Ok(round) if args.once && round.trail_failed > 0 => {
                 return Ok(crate::EXIT_ERROR);
             }
             Ok(_) => {}
@@ -294,8 +305,16 @@ fn delivery_loop(
     }
 }
 
-/// One scan, its record and its alerts; returns how many webhook messages
-/// could not be delivered in this run. Without `deliver`, alerts are only
+/// What an iteration left undone.
+struct Round {
+    /// Webhook messages that could not be delivered in this run.
+    undelivered: usize,
+    /// Trail files that could not be read to their end.
+    trail_failed: usize,
+}
+
+/// One scan, its record and its alerts (and the new trail files, with
+/// `--trail`); returns what could not be done in this run. Without `deliver`, alerts are only
 /// put in the outbox (another thread delivers them).
 fn iteration(
     args: &WatchArgs,
@@ -303,7 +322,7 @@ fn iteration(
     delivery: Option<&Delivery>,
     deliver: bool,
     stop: &AtomicBool,
-) -> Result<usize> {
+) -> Result<Round> {
     let mut store = Store::open(location)?;
     // Messages that failed in this iteration are not tried twice in it.
     let mut failed_messages = HashSet::new();
@@ -318,7 +337,10 @@ fn iteration(
         }
     }
     if stop.load(Ordering::SeqCst) {
-        return Ok(failed_messages.len());
+        return Ok(Round {
+            undelivered: failed_messages.len(),
+            trail_failed: 0,
+        });
     }
     let now = crate::scan::parse_now(args.now.as_deref())?;
     let config = crate::scan::load_config(args.config.as_deref(), args.max_report_age, now)?;
@@ -326,7 +348,10 @@ fn iteration(
     let (snapshots, failed) = apply_shard(args.shard, snapshots, failed);
     if snapshots.is_empty() && failed.is_empty() {
         eprintln!("no account to scan");
-        return Ok(failed_messages.len());
+        return Ok(Round {
+            undelivered: failed_messages.len(),
+            trail_failed: 0,
+        });
     }
     let mut report = mfaguard_core::analyze(&snapshots, &config, now);
     report.failed_accounts = failed;
@@ -348,6 +373,12 @@ fn iteration(
         store.save_snapshot(Some(id), snapshot)?;
     }
     print_alerts(id, &record, &alerts)?;
+    let trail_failed = match &args.trail {
+        Some(root) => crate::watch_trail::round(
+            root, &mut store, &config, &snapshots, delivery, args.slack, now,
+        )?,
+        None => 0,
+    };
     if let Some(delivery) = delivery.filter(|_| deliver) {
         let outcome = deliver_pending(&mut store, delivery, stop, &mut failed_messages)?;
         if outcome.delivered > 0 {
@@ -357,7 +388,10 @@ fn iteration(
             );
         }
     }
-    Ok(failed_messages.len())
+    Ok(Round {
+        undelivered: failed_messages.len(),
+        trail_failed,
+    })
 }
 
 fn collect(

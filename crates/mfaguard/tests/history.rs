@@ -115,11 +115,11 @@ fn three_scans_through_the_cli(store: &str) {
     assert_eq!(ttr["new_identities"]["mean_days"], 10.0);
     assert_eq!(kpi["open_findings"]["total"], 1);
     assert_eq!(kpi["trend"][2]["console_users_with_mfa"]["percent"], 75.0);
-    assert!(kpi["mfa_denials_per_month"]["value"].is_null());
+    assert_eq!(kpi["mfa_denials_per_month"], serde_json::json!([]));
     let text = ok(mfaguard(store, &["kpi", "--account", ACCOUNT]));
     assert!(text.contains("Console users with MFA, per scan"), "{text}");
     assert!(
-        text.contains("MFA-related denials per month: unavailable"),
+        text.contains("MFA-related denials per month: no CloudTrail recorded"),
         "{text}"
     );
     let since = json(mfaguard(

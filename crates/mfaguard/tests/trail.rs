@@ -179,3 +179,99 @@ fn a_partial_read_is_said_on_stderr() {
         "{stdout}"
     );
 }
+
+#[test]
+fn store_records_per_file_figures_that_kpi_trends_without_double_counting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("history.sqlite").display().to_string();
+    let (from, demo, config) = (fixtures(), demo(), demo_config());
+    let november = [
+        "trail",
+        "--from",
+        &from,
+        "--snapshot",
+        &demo,
+        "--config",
+        &config,
+        "--since",
+        "2026-11-01",
+        "--until",
+        "2026-11-30",
+        "--now",
+        NOW,
+        "--store",
+        &store,
+    ];
+    let kpi = || {
+        let out = mfaguard(&["kpi", "--store", &store, "--format", "json", "--now", NOW]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let first = mfaguard(&november);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("recorded the figures of 3 log files"),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let once = kpi();
+    let denials = &once["mfa_denials_per_month"];
+    assert_eq!(denials.as_array().map(Vec::len), Some(1), "{denials}");
+    assert_eq!(denials[0]["month"], "2026-11");
+    assert_eq!(denials[0]["attributed"], 1);
+    assert_eq!(denials[0]["inferred"], 1);
+    let month = &once["trail"]["months"][0];
+    assert_eq!(month["accounts"], 2);
+    // erin twice in one account, dev1 in the other.
+    assert_eq!(month["console_sign_ins_without_mfa"], 3);
+    assert_eq!(month["human_api_calls"]["with_mfa"], 6);
+    assert_eq!(month["root_uses"], 2);
+    assert_eq!(month["breakglass_uses"], 1);
+
+    // The same window again, then the whole tree: November is unchanged,
+    // October is added.
+    assert_eq!(mfaguard(&november).status.code(), Some(0));
+    let whole = mfaguard(&[
+        "trail",
+        "--from",
+        &from,
+        "--snapshot",
+        &demo,
+        "--config",
+        &config,
+        "--now",
+        NOW,
+        "--store",
+        &store,
+    ]);
+    assert_eq!(
+        whole.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    let again = kpi();
+    assert_eq!(again["trail"]["files"], 4);
+    let months = again["trail"]["months"].as_array().expect("months");
+    assert_eq!(months.len(), 2);
+    assert_eq!(months[0]["month"], "2026-10");
+    assert_eq!(months[1], *month);
+
+    let text = mfaguard(&["kpi", "--store", &store, "--now", NOW]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("CloudTrail per month (4 log files recorded)"),
+        "{text}"
+    );
+    assert!(text.contains("1 + 1 inferred"), "{text}");
+}

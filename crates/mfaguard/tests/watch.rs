@@ -588,3 +588,239 @@ fn losing_mfa_enforcement_raises_an_alert_and_shows_in_the_diff() {
         1
     );
 }
+
+/// One CloudTrail record of the test account.
+fn trail_record(id: &str, time: &str, user: &str, event: &str, extra: Value) -> Value {
+    let identity = if user == "root" {
+        serde_json::json!({"type": "Root", "arn": format!("arn:aws:iam::{ACCOUNT}:root"),
+            "accountId": ACCOUNT, "principalId": ACCOUNT})
+    } else {
+        serde_json::json!({"type": "IAMUser", "userName": user, "accountId": ACCOUNT,
+            "arn": format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
+            "accessKeyId": "ASIAEXAMPLE",
+            "sessionContext": {"attributes": {"creationDate": "2026-04-01T08:00:00Z",
+                "mfaAuthenticated": "true"}}})
+    };
+    let (source, mut record) = if event == "ConsoleLogin" {
+        (
+            "signin.amazonaws.com",
+            serde_json::json!({"additionalEventData": {"MFAUsed": "Yes"},
+                "responseElements": {"ConsoleLogin": "Success"}}),
+        )
+    } else {
+        ("iam.amazonaws.com", serde_json::json!({}))
+    };
+    let object = record.as_object_mut().unwrap();
+    for (key, value) in [
+        ("eventID", Value::from(id)),
+        ("eventTime", Value::from(time)),
+        ("eventSource", Value::from(source)),
+        ("eventName", Value::from(event)),
+        ("recipientAccountId", Value::from(ACCOUNT)),
+        ("sourceIPAddress", Value::from("203.0.113.9")),
+        ("userIdentity", identity),
+    ] {
+        object.insert(key.to_string(), value);
+    }
+    if let Some(extra) = extra.as_object() {
+        object.extend(extra.clone());
+    }
+    record
+}
+
+fn trail_file(root: &Path, day: &str, name: &str, text: &str) {
+    let folder = root.join(format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/04/{day}"
+    ));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join(format!(
+            "{ACCOUNT}_CloudTrail_us-east-1_202604{day}T0900Z_{name}.json"
+        )),
+        text,
+    )
+    .unwrap();
+}
+
+fn records(records: &[Value]) -> String {
+    serde_json::json!({ "Records": records }).to_string()
+}
+
+fn trail_alerts(hit: &Hit) -> Vec<String> {
+    let mut alerts: Vec<String> = hit.body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {} {}",
+                a["kind"].as_str().unwrap(),
+                a["resource_name"].as_str().unwrap(),
+                a["details"]["event_id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    alerts.sort();
+    alerts
+}
+
+#[test]
+fn sqlite_trail_files_are_read_once_and_alert_once() {
+    let (dir, from, config, store) = setup();
+    trail_scenario(dir.path(), &from, &config, &store);
+}
+
+#[test]
+fn postgres_trail_files_are_read_once_and_alert_once() {
+    let Some(mfaguard_store::Location::Postgres(url)) = support::postgres_location("watch_trail")
+    else {
+        return;
+    };
+    let (dir, from, config, _) = setup();
+    trail_scenario(dir.path(), &from, &config, &url);
+}
+
+fn trail_scenario(dir: &Path, from: &Path, config: &Path, store: &str) {
+    let (from, config, store) = (from.to_path_buf(), config.to_path_buf(), store.to_string());
+    let trail = dir.join("trail");
+    let trail_arg = trail.display().to_string();
+    let receiver = Receiver::start();
+    let url = receiver.url();
+    let args = ["--webhook", url.as_str(), "--trail", trail_arg.as_str()];
+    before().write(&from, at("2026-04-01T00:00:00Z"));
+    let run = |now: &str| watch(&store, &from, &config, now, &args);
+
+    // Round 1: root and the break-glass user sign in.
+    let first_day = [
+        trail_record(
+            "r1",
+            "2026-04-01T09:00:00Z",
+            "root",
+            "ConsoleLogin",
+            Value::Null,
+        ),
+        trail_record(
+            "b1",
+            "2026-04-01T09:05:00Z",
+            "glass",
+            "ConsoleLogin",
+            Value::Null,
+        ),
+        trail_record(
+            "n1",
+            "2026-04-01T09:06:00Z",
+            "admin",
+            "ListUsers",
+            Value::Null,
+        ),
+    ];
+    trail_file(&trail, "01", "first", &records(&first_day));
+    let (stdout, _) = ok(&run("2026-04-01T10:00:00Z"));
+    assert!(
+        stdout.contains("trail: 1 new log file read (3 records), 2 alerts"),
+        "{stdout}"
+    );
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].body["source"], "cloudtrail");
+    assert_eq!(
+        trail_alerts(&hits[0]),
+        ["breakglass_activity glass b1", "root_activity root r1"]
+    );
+
+    // Round 2: a new day with MFA removed from the admin, a file landing
+    // late in the old day folder, and a file cut short (still being
+    // written): reported, not recorded, exit 2 for cron.
+    trail_file(
+        &trail,
+        "02",
+        "second",
+        &records(&[trail_record(
+            "d1",
+            "2026-04-02T09:00:00Z",
+            "admin",
+            "DeactivateMFADevice",
+            serde_json::json!({"requestParameters": {"userName": "admin",
+                "serialNumber": format!("arn:aws:iam::{ACCOUNT}:mfa/admin")}}),
+        )]),
+    );
+    trail_file(
+        &trail,
+        "01",
+        "late",
+        &records(&[trail_record(
+            "r2",
+            "2026-04-01T23:59:00Z",
+            "root",
+            "GetAccountSummary",
+            Value::Null,
+        )]),
+    );
+    let glass_again = [trail_record(
+        "b2",
+        "2026-04-02T10:00:00Z",
+        "glass",
+        "ConsoleLogin",
+        Value::Null,
+    )];
+    let whole = records(&glass_again);
+    trail_file(&trail, "02", "cut", &whole[..whole.len() / 2]);
+    let output = run("2026-04-02T12:00:00Z");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.contains("trail: 2 new log files read"), "{stdout}");
+    assert!(
+        stderr.contains("error: trail file") && stderr.contains("_cut.json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("read again next round"), "{stderr}");
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert_eq!(
+        trail_alerts(&hits[1]),
+        ["mfa_deactivated admin d1", "root_activity root r2"]
+    );
+
+    // Round 3: the cut file is complete now, and the first file was
+    // delivered again with other bytes (re-read, its figures replaced, its
+    // events not alerted twice).
+    trail_file(&trail, "02", "cut", &whole);
+    trail_file(
+        &trail,
+        "01",
+        "first",
+        &serde_json::to_string_pretty(&serde_json::json!({ "Records": first_day })).unwrap(),
+    );
+    let (stdout, _) = ok(&run("2026-04-02T13:00:00Z"));
+    assert!(
+        stdout.contains("trail: 2 new log files read (4 records), 1 alert"),
+        "{stdout}"
+    );
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 3, "{hits:?}");
+    assert_eq!(trail_alerts(&hits[2]), ["breakglass_activity glass b2"]);
+
+    // Round 4, a restart with nothing new: nothing read, no alert.
+    let (stdout, _) = ok(&run("2026-04-02T14:00:00Z"));
+    assert!(!stdout.contains("trail:"), "{stdout}");
+    assert_eq!(receiver.hits().len(), 3);
+
+    // The figures count each record once.
+    let kpi = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(["kpi", "--format", "json", "--now", "2026-04-03T00:00:00Z"])
+        .env("MFAGUARD_STORE", &store)
+        .output()
+        .unwrap();
+    let kpi: Value = serde_json::from_slice(&kpi.stdout).unwrap();
+    let april = &kpi["trail"]["months"][0];
+    assert_eq!(kpi["trail"]["files"], 4);
+    assert_eq!(april["month"], "2026-04");
+    assert_eq!(april["root_uses"], 2);
+    assert_eq!(april["breakglass_uses"], 2);
+    // admin's two calls with MFA; root's call says nothing of MFA.
+    assert_eq!(april["human_api_calls"]["with_mfa"], 2);
+    assert_eq!(april["human_api_calls"]["mfa_unknown"], 1);
+    assert_eq!(april["human_api_calls"]["share_with_mfa"], 100.0);
+    assert_eq!(april["human_api_calls"]["share_with_mfa_at_worst"], 66.7);
+}

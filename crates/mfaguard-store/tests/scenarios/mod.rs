@@ -191,8 +191,9 @@ pub fn three_scans(location: &Location) {
         assert_eq!(point.cis_v3, report.score.cis_v3.percent);
         assert_eq!(point.cis_v5, report.score.cis_v5.percent);
     }
-    assert_eq!(kpis.mfa_denials_per_month.value, None);
-    assert!(kpis.mfa_denials_per_month.reason.contains("CloudTrail"));
+    // No CloudTrail recorded: no month, not a zero.
+    assert!(kpis.mfa_denials_per_month.is_empty());
+    assert_eq!(kpis.trail.files, 0);
 
     // --since keeps later points and remediations only.
     let since = store
@@ -704,4 +705,192 @@ pub fn latest_per_account(location: &Location) {
         last_two.iter().map(|s| s.id).collect::<Vec<_>>(),
         ids[2..].to_vec()
     );
+}
+
+fn reading(
+    key: &str,
+    size: u64,
+    figures: &[(&str, &str, mfaguard_trail::kpi::MonthKpi)],
+) -> mfaguard_trail::kpi::FileReading {
+    mfaguard_trail::kpi::FileReading {
+        path: key.into(),
+        key: key.into(),
+        size,
+        modified: Some(at("2026-11-05T10:00:00Z")),
+        failure: None,
+        records: 10,
+        records_skipped: 0,
+        records_outside_window: 0,
+        kpis: figures
+            .iter()
+            .map(|(account, month, kpi)| ((account.to_string(), month.to_string()), kpi.clone()))
+            .collect(),
+        alerts: Vec::new(),
+    }
+}
+
+fn alert(id: &str, kind: mfaguard_trail::activity::AlertKind) -> mfaguard_trail::activity::Alert {
+    mfaguard_trail::activity::Alert {
+        event_id: Some(id.into()),
+        severity: mfaguard_core::Severity::Critical,
+        kind,
+        account_id: ACCOUNT.into(),
+        identity_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
+        identity_name: "root".into(),
+        time: at("2026-11-05T09:00:00Z"),
+        event_source: "signin.amazonaws.com".into(),
+        event_name: "ConsoleLogin".into(),
+        source_ip: None,
+        user_agent: None,
+        mfa_used: Some(true),
+        error_code: None,
+        message: "the root user signed in".into(),
+    }
+}
+
+/// CloudTrail figures per file: re-reading never double counts, a reading
+/// cut by a window never replaces a complete one, a file that failed is
+/// not recorded, alerts are queued once.
+pub fn trail_kpis(location: &Location) {
+    use mfaguard_trail::activity::AlertKind;
+    use mfaguard_trail::kpi::MonthKpi;
+    let mut store = Store::open(location).unwrap();
+    let kpi =
+        |mfa: u64, inferred: u64, with: u64, without: u64, unclassified: u64, root: u64| MonthKpi {
+            denials: mfa + inferred + 1,
+            mfa_related_denials: mfa,
+            inferred_mfa_related_denials: inferred,
+            console_sign_ins_without_mfa: 1,
+            human_calls_with_mfa: with,
+            human_calls_without_mfa: without,
+            unclassified_calls: unclassified,
+            root_uses: root,
+            ..MonthKpi::default()
+        };
+    let other = "444455556666";
+    let file_a = reading(
+        "AWSLogs/a.json.gz",
+        100,
+        &[(ACCOUNT, "2026-11", kpi(2, 0, 6, 2, 0, 1))],
+    );
+    let file_b = reading(
+        "AWSLogs/b.json.gz",
+        200,
+        &[
+            (other, "2026-11", kpi(0, 3, 1, 1, 2, 0)),
+            (ACCOUNT, "2026-12", kpi(1, 0, 3, 1, 0, 0)),
+        ],
+    );
+    let none = |_: &[mfaguard_trail::activity::Alert]| Vec::new();
+    let done = store
+        .record_trail(&[file_a.clone(), file_b.clone()], false, &none)
+        .unwrap();
+    assert_eq!((done.recorded, done.kept, done.failed), (2, 0, 0));
+
+    let options = KpiOptions {
+        account: None,
+        check: None,
+        since: None,
+        now: at("2027-01-01T00:00:00Z"),
+    };
+    let check = |store: &mut Store| {
+        let kpis = store.kpis(&options).unwrap();
+        let denials: Vec<(String, u64, u64)> = kpis
+            .mfa_denials_per_month
+            .iter()
+            .map(|m| (m.month.clone(), m.attributed, m.inferred))
+            .collect();
+        assert_eq!(
+            denials,
+            [("2026-11".to_string(), 2, 3), ("2026-12".to_string(), 1, 0)]
+        );
+        let november = &kpis.trail.months[0];
+        assert_eq!(november.accounts, 2);
+        assert_eq!(november.console_sign_ins_without_mfa, 2);
+        assert_eq!(november.human_api_calls.with_mfa, 7);
+        assert_eq!(november.human_api_calls.without_mfa, 3);
+        assert_eq!(november.human_api_calls.share_with_mfa, Some(70.0));
+        assert_eq!(november.human_api_calls.share_with_mfa_at_worst, Some(58.3));
+        assert_eq!(november.root_uses, 1);
+        assert_eq!(kpis.trail.files, 2);
+        kpis
+    };
+    check(&mut store);
+
+    // The same files again (an overlapping run): replaced, not added.
+    store
+        .record_trail(&[file_a.clone(), file_b.clone()], false, &none)
+        .unwrap();
+    check(&mut store);
+
+    // A run whose window cut file a: the complete reading is kept.
+    let mut cut = reading(
+        "AWSLogs/a.json.gz",
+        100,
+        &[(ACCOUNT, "2026-11", kpi(1, 0, 1, 0, 0, 0))],
+    );
+    cut.records_outside_window = 4;
+    let done = store.record_trail(&[cut], false, &none).unwrap();
+    assert_eq!((done.recorded, done.kept), (0, 1));
+    check(&mut store);
+
+    // A file that could not be read to its end is not recorded (retried).
+    let mut broken = reading(
+        "AWSLogs/c.json.gz",
+        50,
+        &[(ACCOUNT, "2026-11", kpi(5, 0, 0, 0, 0, 0))],
+    );
+    broken.failure = Some("truncated gzip".into());
+    let done = store.record_trail(&[broken], false, &none).unwrap();
+    assert_eq!(done.failed, 1);
+    check(&mut store);
+    let files = store.trail_files().unwrap();
+    assert_eq!(files.len(), 2);
+    assert!(!files.contains_key("AWSLogs/c.json.gz"));
+    let a = &files["AWSLogs/a.json.gz"];
+    assert!(a.covers(100, Some(at("2026-11-05T10:00:00Z"))));
+    assert!(!a.covers(101, Some(at("2026-11-05T10:00:00Z"))));
+
+    // --account and --since.
+    let only = store
+        .kpis(&KpiOptions {
+            account: Some(ACCOUNT.into()),
+            since: Some(at("2026-12-01T00:00:00Z")),
+            ..options.clone()
+        })
+        .unwrap();
+    let months: Vec<&str> = only.trail.months.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(months, ["2026-12"]);
+    assert_eq!(only.mfa_denials_per_month[0].attributed, 1);
+
+    // Alerts: queued once across calls (rounds, restarts).
+    let target = mfaguard_store::target_key("http://127.0.0.1:9/hook");
+    let messages = |alerts: &[mfaguard_trail::activity::Alert]| {
+        alerts
+            .iter()
+            .map(|alert| NewMessage {
+                target: target.clone(),
+                format: "json".into(),
+                payload: json!({"event_id": alert.event_id}),
+            })
+            .collect()
+    };
+    let mut d = reading("AWSLogs/d.json.gz", 10, &[]);
+    d.alerts = vec![
+        alert("ev-1", AlertKind::RootActivity),
+        alert("ev-2", AlertKind::RootActivity),
+    ];
+    let done = store.record_trail(&[d.clone()], true, &messages).unwrap();
+    assert_eq!(done.new_alerts.len(), 2);
+    drop(store);
+    let mut store = Store::open(location).unwrap();
+    d.alerts.push(alert("ev-3", AlertKind::MfaDeactivated));
+    let done = store.record_trail(&[d], true, &messages).unwrap();
+    let ids: Vec<Option<&str>> = done
+        .new_alerts
+        .iter()
+        .map(|a| a.event_id.as_deref())
+        .collect();
+    assert_eq!(ids, [Some("ev-3")]);
+    assert_eq!(store.pending_messages(&target).unwrap().len(), 3);
 }
