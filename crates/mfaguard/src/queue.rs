@@ -264,24 +264,35 @@ impl Consumer {
     /// record. A burst of changes costs about as much as one.
     async fn process(&self, event: &Event) -> Result<()> {
         let state = self.account(&event.account_id);
-        let (sender, outcome) = oneshot::channel();
+        let (sender, mut outcome) = oneshot::channel();
         lock(&state.waiting).push((event.clone(), sender));
-        {
-            let mut baseline = state.running.lock().await;
-            // Empty when an earlier handler took this event with its own.
-            let batch = std::mem::take(&mut *lock(&state.waiting));
-            if !batch.is_empty() {
-                let (events, senders): (Vec<Event>, Vec<_>) = batch.into_iter().unzip();
-                let result = self
-                    .process_batch(&events, &mut baseline)
-                    .await
-                    .map_err(|err| format!("{err:#}"));
-                for sender in senders {
-                    let _ = sender.send(result.clone());
+        // Done as soon as some handler's batch took this event: a handler
+        // whose event was handled must not queue for the account's lock
+        // behind the next batches (it holds a handler slot until its
+        // message is deleted).
+        let result = loop {
+            tokio::select! {
+                biased;
+                result = &mut outcome => break result,
+                mut baseline = state.running.lock() => {
+                    // Empty when an earlier handler took this event with
+                    // its own (its outcome is then sent already).
+                    let batch = std::mem::take(&mut *lock(&state.waiting));
+                    if !batch.is_empty() {
+                        let (events, senders): (Vec<Event>, Vec<_>) =
+                            batch.into_iter().unzip();
+                        let result = self
+                            .process_batch(&events, &mut baseline)
+                            .await
+                            .map_err(|err| format!("{err:#}"));
+                        for sender in senders {
+                            let _ = sender.send(result.clone());
+                        }
+                    }
                 }
             }
-        }
-        match outcome.await {
+        };
+        match result {
             Ok(result) => result.map_err(anyhow::Error::msg),
             Err(_) => bail!("the handler of this event's account stopped"),
         }
