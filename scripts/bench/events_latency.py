@@ -7,13 +7,17 @@ console user without MFA is created in moto's IAM and its CloudTrail-shaped
 CreateLoginProfile event is put on EventBridge. Latency is measured from
 just before PutEvents to the alert's arrival at the receiver. Prints p50,
 p99, max, the sustained alert rate, and the consumer's RSS over the run.
+With --phases, the consumer runs with --verbose and its per-batch timings
+(`timing:` lines) are summarised: mean and p99 of each step, events per
+batch and IAM calls per batch.
 
-Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R]
+Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R] [--phases]
 """
 
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -65,10 +69,48 @@ def rss_kib(pid):
     return None
 
 
+def cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values, p):
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
     return ordered[index]
+
+
+def summarise_phases(log_path):
+    """Mean and p99 of each step of the consumer's `timing: batch` lines."""
+    steps = {}
+    sizes = []
+    calls = []
+    with open(log_path) as f:
+        for line in f:
+            match = re.match(r"timing: batch of (\d+) events? in account \d+: (.*)", line)
+            if not match:
+                continue
+            sizes.append(int(match.group(1)))
+            for part in match.group(2).split(", "):
+                step = re.match(r"(.+) ([0-9.]+) ms(?: \((\d+) IAM calls\))?$", part.strip())
+                if not step:
+                    continue
+                steps.setdefault(step.group(1), []).append(float(step.group(2)))
+                if step.group(3):
+                    calls.append(int(step.group(3)))
+    if not sizes:
+        print("no timing lines in the consumer's log")
+        return
+    print(f"batches: {len(sizes)}, events per batch mean {sum(sizes) / len(sizes):.1f}, max {max(sizes)}")
+    if calls:
+        print(f"IAM calls per batch: mean {sum(calls) / len(calls):.1f}, max {max(calls)}")
+    for name, values in steps.items():
+        print(f"  {name}: mean {sum(values) / len(values):.1f} ms, p99 {percentile(values, 99):.1f} ms, "
+              f"last {values[-1]:.1f} ms")
 
 
 def main():
@@ -77,6 +119,8 @@ def main():
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--handlers", type=int, default=8)
+    parser.add_argument("--phases", action="store_true",
+                        help="run the consumer with --verbose and summarise its timings")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp()
@@ -120,7 +164,7 @@ def main():
     watcher = subprocess.Popen(
         [args.binary, "watch", "--queue", queue_url, "--webhook", f"http://127.0.0.1:{hook_port}/",
          "--queue-wait", "1", "--visibility-timeout", "60", "--handlers", str(args.handlers),
-         "--every", "1d"],
+         "--every", "1d"] + (["--verbose"] if args.phases else []),
         env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
@@ -177,9 +221,16 @@ def main():
                   f"max {max(latencies):.3f} s")
             print(f"sustained: {len(latencies) / (last - start):.1f} alerts/s "
                   f"(first event to last alert {last - start:.1f} s)")
+        consumer_cpu = cpu_seconds(watcher.pid)
+        moto_cpu = cpu_seconds(moto.pid)
+        if consumer_cpu is not None and moto_cpu is not None:
+            print(f"CPU: consumer {consumer_cpu:.1f} s, moto {moto_cpu:.1f} s (both since start); "
+                  f"load average at the end {' '.join(open('/proc/loadavg').read().split()[:3])}")
         if rss:
             print(f"consumer RSS: first {rss[0] / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB, "
                   f"last {rss[-1] / 1024:.0f} MiB ({len(rss)} samples)")
+        if args.phases:
+            summarise_phases(log.name)
         return 0 if missing == 0 else 1
     finally:
         watcher.terminate()

@@ -59,6 +59,7 @@ pub struct Alert {
 }
 
 /// The previous state of one account.
+#[derive(Debug, Clone)]
 pub struct Previous {
     pub scan_id: i64,
     pub scanned_at: DateTime<Utc>,
@@ -73,23 +74,13 @@ impl Store {
         let mut alerts = Vec::new();
         let mut exception_baseline: Option<Previous> = None;
         for account in scan.accounts.iter().filter(|a| a.is_scanned()) {
-            let latest = self.latest_scan_per_account(Some(&account.account_id))?;
-            let Some(&previous_id) = latest.get(&account.account_id) else {
+            let Some(previous) = self.previous(&account.account_id)? else {
                 continue;
             };
-            let summary = self.scan(previous_id)?;
-            let previous = Previous {
-                scan_id: previous_id,
-                scanned_at: summary.scanned_at,
-                identities: self.identities(previous_id, Some(&account.account_id))?,
-                exceptions: self.exceptions(previous_id)?,
-            };
-            let current: Vec<&IdentityRecord> = scan
-                .identities
-                .iter()
-                .filter(|i| i.account_id == account.account_id)
-                .collect();
-            alerts.extend(identity_alerts(&previous, &current));
+            alerts.extend(identity_alerts(
+                &previous,
+                &scan_identities(scan, &account.account_id),
+            ));
             if exception_baseline
                 .as_ref()
                 .is_none_or(|b| (b.scanned_at, b.scan_id) < (previous.scanned_at, previous.scan_id))
@@ -106,6 +97,64 @@ impl Store {
         }
         Ok(alerts)
     }
+
+    /// The latest stored scan of `account`, as alerts compare with it.
+    pub fn previous(&mut self, account: &str) -> Result<Option<Previous>> {
+        let Some(scan_id) = self.latest_scan_of(account)? else {
+            return Ok(None);
+        };
+        let summary = self.scan(scan_id)?;
+        Ok(Some(Previous {
+            scan_id,
+            scanned_at: summary.scanned_at,
+            identities: self.identities(scan_id, Some(account))?,
+            exceptions: self.exceptions(scan_id)?,
+        }))
+    }
+}
+
+fn scan_identities<'a>(scan: &'a ScanRecord, account: &str) -> Vec<&'a IdentityRecord> {
+    scan.identities
+        .iter()
+        .filter(|i| i.account_id == account)
+        .collect()
+}
+
+/// Alerts for `scan` of one account (not yet recorded) against that
+/// account's `previous` state (pure): what [`Store::alerts_for`] gives for
+/// a scan of that account alone.
+pub fn alerts_against(previous: &Previous, scan: &ScanRecord, account: &str) -> Vec<Alert> {
+    let mut alerts = identity_alerts(previous, &scan_identities(scan, account));
+    alerts.extend(exception_alerts(
+        previous,
+        &scan.exceptions,
+        scan.scanned_at.date_naive(),
+    ));
+    alerts
+}
+
+/// `scan`'s state of `account` as the next scan's alerts compare with it:
+/// what [`Store::previous`] reads once `scan` is recorded as `scan_id`.
+pub fn previous_from(scan_id: i64, scan: &ScanRecord, account: &str) -> Previous {
+    Previous {
+        scan_id,
+        scanned_at: as_stored(scan.scanned_at),
+        identities: scan
+            .identities
+            .iter()
+            .filter(|i| i.account_id == account)
+            .map(|identity| IdentityRecord {
+                created: identity.created.map(as_stored),
+                ..identity.clone()
+            })
+            .collect(),
+        exceptions: scan.exceptions.clone(),
+    }
+}
+
+/// A time as the store keeps it (whole seconds).
+fn as_stored(time: DateTime<Utc>) -> DateTime<Utc> {
+    crate::time::parse(&crate::time::format(time)).unwrap_or(time)
 }
 
 fn severity_of(identity: &IdentityRecord) -> &'static str {

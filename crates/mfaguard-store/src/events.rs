@@ -83,6 +83,20 @@ impl Store {
             .map_err(|err| StoreError::Corrupt(format!("stored snapshot of {account}: {err}")))
     }
 
+    /// The scan the latest kept snapshot of `account` belongs to: None when
+    /// no snapshot is kept, Some(None) when it has no scan. A consumer that
+    /// keeps the snapshot in memory reads it again only when this changed.
+    pub fn snapshot_scan_id(&mut self, account: &str) -> Result<Option<Option<i64>>> {
+        self.db
+            .query(
+                "SELECT scan_id FROM account_snapshots WHERE account_id = ?",
+                &[account.into()],
+            )?
+            .first()
+            .map(|row| row.opt_int(0))
+            .transpose()
+    }
+
     /// Whether this event was processed already.
     pub fn event_seen(&mut self, event_id: &str) -> Result<bool> {
         event_seen(self.db.as_mut(), event_id)

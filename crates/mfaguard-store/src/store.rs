@@ -441,6 +441,20 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// The latest scan that covered `account` (by scan time, then ID): what
+    /// [`Store::latest_scan_per_account`] gives for it, read with one row.
+    pub fn latest_scan_of(&mut self, account: &str) -> Result<Option<i64>> {
+        self.db
+            .query(
+                "SELECT scan_id FROM scan_accounts WHERE account_id = ? AND status = 'scanned'
+                 ORDER BY scanned_at DESC, scan_id DESC LIMIT 1",
+                &[account.into()],
+            )?
+            .first()
+            .map(|row| row.int(0))
+            .transpose()
+    }
+
     /// Rows per table, for diagnostics and tests.
     pub fn table_counts(&mut self) -> Result<BTreeMap<String, usize>> {
         let mut counts = BTreeMap::new();

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use mfaguard_aws::{CallCounter, EventQueue, LiveOptions, QueueMessage, SdkConfig};
 use mfaguard_core::Config;
 use mfaguard_events::{Event, Relevance, SignIn, SignInIdentity};
+use mfaguard_store::alerts::{alerts_against, previous_from, Previous};
 use mfaguard_store::{
     Alert, AlertKind, EventRecord, EventRecorded, Location, NewMessage, ScanRecord, Store,
 };
@@ -65,9 +66,27 @@ type Outcome = oneshot::Sender<Result<(), String>>;
 /// Events of one account waiting to be handled, and whether one is.
 #[derive(Default)]
 struct AccountState {
-    running: Mutex<()>,
+    /// Held by the one handler at work on the account; holds what it
+    /// keeps of the account between batches.
+    running: Mutex<Option<Baseline>>,
     /// The events waiting, each with where its outcome goes.
     waiting: std::sync::Mutex<Vec<(Event, Outcome)>>,
+}
+
+/// What the consumer keeps of an account between batches, so that a batch
+/// costs what it changes and not a read of the whole account: its snapshot
+/// and its latest scan's identities (which alerts compare with), as the
+/// store holds them. Only a copy: it is checked against the store's scan
+/// IDs before each batch (a full `--every` scan or another consumer may
+/// have recorded a newer one; then it is read again) and replaced only
+/// after a batch's transaction committed. A restarted consumer reads both
+/// from the store.
+struct Baseline {
+    /// The scan of the kept snapshot, as `account_snapshots` names it.
+    snapshot_scan_id: Option<i64>,
+    snapshot: mfaguard_core::Snapshot,
+    /// The account's latest scan, None before its first.
+    previous: Option<Previous>,
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -129,6 +148,7 @@ pub fn consume(
         while !stop.load(Ordering::SeqCst) {
             // Receive only as many as there are free handlers.
             let free = permits.available_permits().clamp(1, 10);
+            let receiving = Instant::now();
             let messages = match consumer
                 .queue
                 .receive(free as i32, settings.wait, settings.visibility)
@@ -141,6 +161,13 @@ pub fn consume(
                     continue;
                 }
             };
+            if settings.verbose && !messages.is_empty() {
+                eprintln!(
+                    "timing: receive: {} in {:.1} ms",
+                    mfaguard_core::words::count(messages.len(), "message", "messages"),
+                    receiving.elapsed().as_secs_f64() * 1000.0
+                );
+            }
             for message in messages {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     break;
@@ -163,6 +190,7 @@ pub fn consume(
 
 impl Consumer {
     async fn handle(&self, message: QueueMessage) {
+        let mut phases = Phases::start(self.verbose);
         let event = match mfaguard_events::parse(&message.body) {
             Ok(event) => event,
             Err(err) => return self.poison(&message, &err.to_string()).await,
@@ -179,6 +207,7 @@ impl Consumer {
             }
             Relevance::Change(_) | Relevance::SignIn(_) => self.process(&event).await,
         };
+        phases.lap("handled (with its account's batch)");
         match outcome {
             Ok(()) => {
                 if let Err(err) = self.queue.delete(&message).await {
@@ -188,6 +217,8 @@ impl Consumer {
                         message.message_id
                     );
                 }
+                phases.lap("delete");
+                phases.print(&format!("event {}", event.event_id));
             }
             Err(err) => eprintln!(
                 "error: event {} ({} in account {}): {err:#}; the message stays in the queue and comes back after its visibility timeout (receive {})",
@@ -233,30 +264,42 @@ impl Consumer {
     /// record. A burst of changes costs about as much as one.
     async fn process(&self, event: &Event) -> Result<()> {
         let state = self.account(&event.account_id);
-        let (sender, outcome) = oneshot::channel();
+        let (sender, mut outcome) = oneshot::channel();
         lock(&state.waiting).push((event.clone(), sender));
-        {
-            let _running = state.running.lock().await;
-            // Empty when an earlier handler took this event with its own.
-            let batch = std::mem::take(&mut *lock(&state.waiting));
-            if !batch.is_empty() {
-                let (events, senders): (Vec<Event>, Vec<_>) = batch.into_iter().unzip();
-                let result = self
-                    .process_batch(&events)
-                    .await
-                    .map_err(|err| format!("{err:#}"));
-                for sender in senders {
-                    let _ = sender.send(result.clone());
+        // Done as soon as some handler's batch took this event: a handler
+        // whose event was handled must not queue for the account's lock
+        // behind the next batches (it holds a handler slot until its
+        // message is deleted).
+        let result = loop {
+            tokio::select! {
+                biased;
+                result = &mut outcome => break result,
+                mut baseline = state.running.lock() => {
+                    // Empty when an earlier handler took this event with
+                    // its own (its outcome is then sent already).
+                    let batch = std::mem::take(&mut *lock(&state.waiting));
+                    if !batch.is_empty() {
+                        let (events, senders): (Vec<Event>, Vec<_>) =
+                            batch.into_iter().unzip();
+                        let result = self
+                            .process_batch(&events, &mut baseline)
+                            .await
+                            .map_err(|err| format!("{err:#}"));
+                        for sender in senders {
+                            let _ = sender.send(result.clone());
+                        }
+                    }
                 }
             }
-        }
-        match outcome.await {
+        };
+        match result {
             Ok(result) => result.map_err(anyhow::Error::msg),
             Err(_) => bail!("the handler of this event's account stopped"),
         }
     }
 
-    async fn process_batch(&self, events: &[Event]) -> Result<()> {
+    async fn process_batch(&self, events: &[Event], kept: &mut Option<Baseline>) -> Result<()> {
+        let mut phases = Phases::start(self.verbose);
         let mut store = Store::open(&self.location)?;
         let mut fresh: Vec<&Event> = Vec::new();
         for event in events {
@@ -287,6 +330,7 @@ impl Consumer {
         }
         subjects.sort();
         subjects.dedup();
+        phases.lap("dedupe");
         if subjects.is_empty() {
             return Ok(());
         }
@@ -295,28 +339,83 @@ impl Consumer {
             .filter(|e| matches!(e.relevance, Relevance::Change(_)))
             .collect();
         let account = &changes[0].account_id;
-        let Some(stored) = store.latest_snapshot(account)? else {
-            bail!("no snapshot of account {account} is stored yet (the full scan records one)");
+        let baseline = match kept.take() {
+            Some(baseline) if is_current(&mut store, account, &baseline)? => {
+                phases.lap("baseline check");
+                baseline
+            }
+            _ => {
+                let Some(snapshot) = store.latest_snapshot(account)? else {
+                    bail!(
+                        "no snapshot of account {account} is stored yet (the full scan records one)"
+                    );
+                };
+                let baseline = Baseline {
+                    snapshot_scan_id: store.snapshot_scan_id(account)?.flatten(),
+                    snapshot,
+                    previous: store.previous(account)?,
+                };
+                phases.lap("baseline load");
+                baseline
+            }
         };
         let calls = CallCounter::default();
-        let patched = mfaguard_aws::recollect(&self.sdk, &self.options, &stored, &subjects, &calls)
-            .await
-            .with_context(|| {
-                format!(
-                    "collecting {} again",
-                    subjects
-                        .iter()
-                        .map(describe_subject)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?;
+        let recollected = mfaguard_aws::recollect(
+            &self.sdk,
+            &self.options,
+            &baseline.snapshot,
+            &subjects,
+            &calls,
+        )
+        .await;
+        // Nothing was written yet: what is kept stays right.
+        let baseline = kept.insert(baseline);
+        let patched = recollected.with_context(|| {
+            format!(
+                "collecting {} again",
+                subjects
+                    .iter()
+                    .map(describe_subject)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        phases.lap_with(
+            "re-collection",
+            format!("{} IAM calls", calls.tally().total()),
+        );
         let now = chrono::Utc::now();
         let report = mfaguard_core::analyze(std::slice::from_ref(&patched), &self.config, now);
+        phases.lap("analysis");
         let record =
             ScanRecord::from_report(&report, std::slice::from_ref(&patched), &self.config, None);
-        let alerts = store.alerts_for(&record)?;
-        self.record(&mut store, &changes, Some((&record, &patched)), &alerts)
+        phases.lap("scan record");
+        let alerts = baseline
+            .previous
+            .as_ref()
+            .map(|previous| alerts_against(previous, &record, account))
+            .unwrap_or_default();
+        phases.lap("alerts");
+        // Until the transaction commits, the store may hold either state.
+        *kept = None;
+        let recorded = self.record(&mut store, &changes, Some((&record, &patched)), &alerts)?;
+        if let EventRecorded::New {
+            scan_id: Some(scan_id),
+        } = recorded
+        {
+            let previous = previous_from(scan_id, &record, account);
+            *kept = Some(Baseline {
+                snapshot_scan_id: Some(scan_id),
+                snapshot: patched,
+                previous: Some(previous),
+            });
+        }
+        phases.lap("store");
+        phases.print(&format!(
+            "batch of {} in account {account}",
+            mfaguard_core::words::count(changes.len(), "event", "events")
+        ));
+        Ok(())
     }
 
     /// Records events with their scan and alerts, then wakes the delivery.
@@ -326,7 +425,7 @@ impl Consumer {
         events: &[&Event],
         scan: Option<(&ScanRecord, &mfaguard_core::Snapshot)>,
         alerts: &[Alert],
-    ) -> Result<()> {
+    ) -> Result<EventRecorded> {
         let records: Vec<EventRecord> = events
             .iter()
             .map(|event| EventRecord {
@@ -347,13 +446,66 @@ impl Consumer {
                 _ => Vec::new(),
             }
         };
-        if let EventRecorded::New { scan_id } = store.record_events(&records, scan, &messages)? {
+        let recorded = store.record_events(&records, scan, &messages)?;
+        if let EventRecorded::New { scan_id } = recorded {
             print_alerts(scan_id, events, alerts)?;
             if !alerts.is_empty() {
                 let _ = lock(&self.deliver_now).send(());
             }
         }
-        Ok(())
+        Ok(recorded)
+    }
+}
+
+/// Whether what the consumer kept of `account` is still what the store
+/// holds: the same kept snapshot and the same latest scan.
+fn is_current(store: &mut Store, account: &str, baseline: &Baseline) -> Result<bool> {
+    Ok(
+        store.snapshot_scan_id(account)? == Some(baseline.snapshot_scan_id)
+            && store.latest_scan_of(account)?
+                == baseline.previous.as_ref().map(|previous| previous.scan_id),
+    )
+}
+
+/// Time spent in each step of handling a batch, printed under `--verbose`
+/// so that a slow consumer shows where its time goes.
+struct Phases {
+    enabled: bool,
+    last: Instant,
+    laps: Vec<String>,
+}
+
+impl Phases {
+    fn start(enabled: bool) -> Phases {
+        Phases {
+            enabled,
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &str) {
+        self.lap_with(name, String::new());
+    }
+
+    fn lap_with(&mut self, name: &str, note: String) {
+        if !self.enabled {
+            return;
+        }
+        let now = Instant::now();
+        let millis = (now - self.last).as_secs_f64() * 1000.0;
+        self.last = now;
+        self.laps.push(if note.is_empty() {
+            format!("{name} {millis:.1} ms")
+        } else {
+            format!("{name} {millis:.1} ms ({note})")
+        });
+    }
+
+    fn print(&self, what: &str) {
+        if self.enabled {
+            eprintln!("timing: {what}: {}", self.laps.join(", "));
+        }
     }
 }
 
@@ -375,8 +527,7 @@ fn sign_in_alerts(store: &mut Store, event: &Event, sign_in: &SignIn) -> Result<
     if !sign_in.success {
         return Ok(Vec::new());
     }
-    let latest = store.latest_scan_per_account(Some(&event.account_id))?;
-    let previous_scan_id = latest.get(&event.account_id).copied();
+    let previous_scan_id = store.latest_scan_of(&event.account_id)?;
     let (arn, name, what) = match &sign_in.identity {
         SignInIdentity::Root => (
             format!("arn:aws:iam::{}:root", event.account_id),

@@ -556,13 +556,39 @@ pub fn processed_events(location: &Location) {
     let mut store = Store::open(location).unwrap();
     let [(day0, now0), (day10, now10), _] = changing_account();
     assert!(store.latest_snapshot(ACCOUNT).unwrap().is_none());
+    assert_eq!(store.snapshot_scan_id(ACCOUNT).unwrap(), None);
+    assert_eq!(store.latest_scan_of(ACCOUNT).unwrap(), None);
     let (_, record0) = scan(&[&day0], now0, "");
     let first = store.record(&record0).unwrap();
     let snapshot0 = day0.snapshot(at(now0));
     store.save_snapshot(Some(first), &snapshot0).unwrap();
     assert_eq!(store.latest_snapshot(ACCOUNT).unwrap(), Some(snapshot0));
+    assert_eq!(store.snapshot_scan_id(ACCOUNT).unwrap(), Some(Some(first)));
+    assert_eq!(store.latest_scan_of(ACCOUNT).unwrap(), Some(first));
 
+    // What a consumer keeps in memory of the first scan is what the store
+    // reads back, and gives the same alerts.
+    let kept = mfaguard_store::alerts::previous_from(first, &record0, ACCOUNT);
+    let read = store.previous(ACCOUNT).unwrap().unwrap();
+    assert_eq!(
+        (
+            kept.scan_id,
+            kept.scanned_at,
+            &kept.identities,
+            &kept.exceptions
+        ),
+        (
+            read.scan_id,
+            read.scanned_at,
+            &read.identities,
+            &read.exceptions
+        )
+    );
     let (_, record10) = scan(&[&day10], now10, "");
+    let against = mfaguard_store::alerts::alerts_against(&kept, &record10, ACCOUNT);
+    assert!(!against.is_empty());
+    assert_eq!(against, store.alerts_for(&record10).unwrap());
+
     let snapshot10 = day10.snapshot(at(now10));
     let target = mfaguard_store::target_key("http://127.0.0.1:9/hook");
     let event = EventRecord {
@@ -590,6 +616,11 @@ pub fn processed_events(location: &Location) {
         panic!("{recorded:?}")
     };
     assert!(scan_id > first);
+    assert_eq!(
+        store.snapshot_scan_id(ACCOUNT).unwrap(),
+        Some(Some(scan_id))
+    );
+    assert_eq!(store.latest_scan_of(ACCOUNT).unwrap(), Some(scan_id));
     assert!(store.event_seen(&event.event_id).unwrap());
     assert_eq!(
         store.latest_snapshot(ACCOUNT).unwrap(),
