@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::activity::{month_label, Activity, Alert, IdentityMonth, Kind};
 use crate::knowledge::Knowledge;
-use crate::reader::{read_file, ReadStats, Window};
+use crate::reader::{on_threads, read_file, release_if_huge, ReadStats, Window};
 
 /// The KPIs of one account in one month (or of one file's share of it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -163,55 +163,40 @@ pub fn read_files_one_by_one<'k>(
 ) -> (Activity<'k>, ReadStats, Vec<FileReading>) {
     let next = AtomicUsize::new(0);
     let jobs = jobs.clamp(1, files.len().max(1));
-    let results: Vec<ThreadResult<'k>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut merged = Activity::new(knowledge, window);
-                    let mut totals = ReadStats::default();
-                    let mut readings = Vec::new();
-                    let mut judge = merged.take_judge();
-                    let mut buffer = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        let metadata = std::fs::metadata(path).ok();
-                        let mut activity = Activity::with_judge(knowledge, window, judge);
-                        let mut stats = ReadStats::default();
-                        read_file(path, &mut buffer, &mut activity, &mut stats);
-                        judge = activity.take_judge();
-                        readings.push((
-                            i,
-                            FileReading {
-                                path: path.clone(),
-                                key: file_key(root, path),
-                                size: metadata.as_ref().map_or(stats.bytes_on_disk, |m| m.len()),
-                                modified: metadata.and_then(|m| m.modified().ok()).map(system_time),
-                                failure: stats.failed_files.first().map(|f| f.reason.clone()),
-                                records: stats.records,
-                                records_skipped: stats.records_skipped,
-                                records_outside_window: activity.records_outside_window,
-                                kpis: month_kpis(&activity),
-                                alerts: activity.alerts.clone(),
-                            },
-                        ));
-                        merged.merge(activity);
-                        totals.merge(stats);
-                        if buffer.capacity() > 4 * 1024 * 1024 {
-                            buffer = Vec::new();
-                        }
-                    }
-                    (merged, totals, readings)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|worker| match worker.join() {
-                Ok(result) => result,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+    let results: Vec<ThreadResult<'k>> = on_threads(jobs, || {
+        let mut merged = Activity::new(knowledge, window);
+        let mut totals = ReadStats::default();
+        let mut readings = Vec::new();
+        let mut judge = merged.take_judge();
+        let mut buffer = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = files.get(i) else { break };
+            let metadata = std::fs::metadata(path).ok();
+            let mut activity = Activity::with_judge(knowledge, window, judge);
+            let mut stats = ReadStats::default();
+            read_file(path, &mut buffer, &mut activity, &mut stats);
+            judge = activity.take_judge();
+            readings.push((
+                i,
+                FileReading {
+                    path: path.clone(),
+                    key: file_key(root, path),
+                    size: metadata.as_ref().map_or(stats.bytes_on_disk, |m| m.len()),
+                    modified: metadata.and_then(|m| m.modified().ok()).map(system_time),
+                    failure: stats.failed_files.first().map(|f| f.reason.clone()),
+                    records: stats.records,
+                    records_skipped: stats.records_skipped,
+                    records_outside_window: activity.records_outside_window,
+                    kpis: month_kpis(&activity),
+                    alerts: activity.alerts.clone(),
+                },
+            ));
+            merged.merge(activity);
+            totals.merge(stats);
+            release_if_huge(&mut buffer);
+        }
+        (merged, totals, readings)
     });
     let mut merged = Activity::new(knowledge, window);
     let mut totals = ReadStats::default();

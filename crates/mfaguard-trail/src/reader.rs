@@ -336,26 +336,26 @@ where
 {
     let next = AtomicUsize::new(0);
     let jobs = jobs.clamp(1, files.len().max(1));
-    let results: Vec<(S, ReadStats)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut sink = new_sink();
-                    let mut stats = ReadStats::default();
-                    let mut buffer = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        read_file(path, &mut buffer, &mut sink, &mut stats);
-                        // A huge file should not keep its buffer for the rest.
-                        if buffer.capacity() > 4 * 1024 * 1024 {
-                            buffer = Vec::new();
-                        }
-                    }
-                    (sink, stats)
-                })
-            })
-            .collect();
+    let results: Vec<(S, ReadStats)> = on_threads(jobs, || {
+        let mut sink = new_sink();
+        let mut stats = ReadStats::default();
+        let mut buffer = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = files.get(i) else { break };
+            read_file(path, &mut buffer, &mut sink, &mut stats);
+            release_if_huge(&mut buffer);
+        }
+        (sink, stats)
+    });
+    collect_results(results)
+}
+
+/// Runs `work` on `jobs` scoped threads and returns what each returned; a
+/// panic in one is raised again here.
+pub(crate) fn on_threads<T: Send>(jobs: usize, work: impl Fn() -> T + Sync) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.max(1)).map(|_| scope.spawn(&work)).collect();
         workers
             .into_iter()
             .map(|worker| match worker.join() {
@@ -363,8 +363,14 @@ where
                 Err(panic) => std::panic::resume_unwind(panic),
             })
             .collect()
-    });
-    collect_results(results)
+    })
+}
+
+/// A huge file should not keep its buffer for the rest of the run.
+pub(crate) fn release_if_huge(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > 4 * 1024 * 1024 {
+        *buffer = Vec::new();
+    }
 }
 
 /// The sinks of the threads, and their totals with problems in path order.
@@ -465,48 +471,29 @@ where
     I: Iterator<Item = LogObject> + Send,
 {
     let objects = std::sync::Mutex::new(objects);
-    let results: Vec<(S, ReadStats)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs.max(1))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut sink = new_sink();
-                    let mut stats = ReadStats::default();
-                    let mut buffer = Vec::new();
-                    loop {
-                        // The lock is held only while taking the next object.
-                        let next = match objects.lock() {
-                            Ok(mut objects) => objects.next(),
-                            Err(_) => None,
-                        };
-                        let Some(object) = next else { break };
-                        match &object.content {
-                            Ok(bytes) => read_bytes_with(
-                                &object.name,
-                                bytes,
-                                &mut buffer,
-                                &mut sink,
-                                &mut stats,
-                            ),
-                            Err(reason) => {
-                                stats.files_read += 1;
-                                Counter::new(&object.name).finish(Err(reason.clone()), &mut stats);
-                            }
-                        }
-                        if buffer.capacity() > 4 * 1024 * 1024 {
-                            buffer = Vec::new();
-                        }
-                    }
-                    (sink, stats)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|worker| match worker.join() {
-                Ok(result) => result,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+    let results: Vec<(S, ReadStats)> = on_threads(jobs, || {
+        let mut sink = new_sink();
+        let mut stats = ReadStats::default();
+        let mut buffer = Vec::new();
+        loop {
+            // The lock is held only while taking the next object.
+            let next = match objects.lock() {
+                Ok(mut objects) => objects.next(),
+                Err(_) => None,
+            };
+            let Some(object) = next else { break };
+            match &object.content {
+                Ok(bytes) => {
+                    read_bytes_with(&object.name, bytes, &mut buffer, &mut sink, &mut stats)
+                }
+                Err(reason) => {
+                    stats.files_read += 1;
+                    Counter::new(&object.name).finish(Err(reason.clone()), &mut stats);
+                }
+            }
+            release_if_huge(&mut buffer);
+        }
+        (sink, stats)
     });
     collect_results(results)
 }
