@@ -112,6 +112,29 @@ fn demo_renders_as_the_ocsf_and_asff_golden_files() {
 }
 
 #[test]
+fn ocsf_is_valid_against_the_published_schema() {
+    let events = demo_in("ocsf", NOW);
+    let events = events.as_array().expect("events");
+    assert!(!events.is_empty());
+    for event in events {
+        let errors =
+            golden::schema_errors("ocsf-1.5.0-compliance_finding-cloud.schema.json", event);
+        assert!(
+            errors.is_empty(),
+            "{} does not validate: {errors:#?}",
+            event["finding_info"]["uid"]
+        );
+    }
+    // The schema refuses what OCSF does not define.
+    let mut misspelt = events[0].clone();
+    misspelt["finding_info"]["titel"] = Value::from("x");
+    assert!(
+        !golden::schema_errors("ocsf-1.5.0-compliance_finding-cloud.schema.json", &misspelt)
+            .is_empty()
+    );
+}
+
+#[test]
 fn ocsf_is_valid_for_py_ocsf_models() {
     let events = demo_in("ocsf", NOW);
     let report = demo_in("json", NOW);

@@ -43,16 +43,24 @@ pub fn check_golden(name: &str, actual: &str) {
 
 /// The errors of `log` against the vendored OASIS SARIF 2.1.0 schema.
 pub fn sarif_schema_errors(log: &Value) -> Vec<String> {
+    schema_errors("sarif-schema-2.1.0.json", log)
+}
+
+/// The errors of `document` against the vendored schema `name` (in
+/// tests/schemas).
+pub fn schema_errors(name: &str, document: &Value) -> Vec<String> {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-schema-2.1.0.json"),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/schemas")
+                .join(name),
         )
         .expect("vendored schema"),
     )
     .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
     validator
-        .iter_errors(log)
+        .iter_errors(document)
         .map(|err| format!("{} at {}", err, err.instance_path()))
         .collect()
 }
