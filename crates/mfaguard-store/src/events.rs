@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use mfaguard_core::Snapshot;
 
 use crate::db::{transaction, Db};
+use crate::delta::{NewScan, Plan, RecordedScan};
 use crate::error::{Result, StoreError};
-use crate::store::{insert_scan, NewMessage, Store};
+use crate::store::{insert_scan_shaped, NewMessage, Shape, Store};
 use crate::time;
 use crate::ScanRecord;
 
@@ -33,14 +34,23 @@ pub enum EventRecorded {
     Duplicate,
 }
 
-fn save_snapshot(db: &mut dyn Db, scan_id: Option<i64>, snapshot: &Snapshot) -> Result<()> {
-    let Some(account) = snapshot.account_id.as_deref() else {
-        return Err(StoreError::Corrupt(
+fn account_of(snapshot: &Snapshot) -> Result<&str> {
+    snapshot.account_id.as_deref().ok_or_else(|| {
+        StoreError::Corrupt(
             "a snapshot without an account ID cannot be kept per account".to_string(),
-        ));
-    };
+        )
+    })
+}
+
+fn save_snapshot(db: &mut dyn Db, scan_id: Option<i64>, snapshot: &Snapshot) -> Result<()> {
+    let account = account_of(snapshot)?;
     let json = serde_json::to_string(snapshot)
         .map_err(|err| StoreError::Corrupt(format!("snapshot of {account}: {err}")))?;
+    // The patches were on top of the snapshot this replaces.
+    db.execute(
+        "DELETE FROM account_snapshot_patches WHERE account_id = ?",
+        &[account.into()],
+    )?;
     db.execute(
         "INSERT INTO account_snapshots (account_id, scan_id, collected_at, snapshot_json) VALUES (?, ?, ?, ?) \
          ON CONFLICT (account_id) DO UPDATE SET scan_id = excluded.scan_id, collected_at = excluded.collected_at, snapshot_json = excluded.snapshot_json",
@@ -52,6 +62,71 @@ fn save_snapshot(db: &mut dyn Db, scan_id: Option<i64>, snapshot: &Snapshot) -> 
         ],
     )?;
     Ok(())
+}
+
+/// A scan to record with a batch of events, and how.
+struct ScanWrite<'a> {
+    record: &'a ScanRecord,
+    snapshot: &'a Snapshot,
+    plan: Plan,
+}
+
+/// Writes the scan (in full, or its own entries only) and keeps its
+/// snapshot (in full, or the patch from the previous one).
+fn write_scan(db: &mut dyn Db, write: &ScanWrite<'_>) -> Result<i64> {
+    match &write.plan {
+        Plan::Full { report_json } => {
+            let shape = Shape::Full { report_json };
+            let id = insert_scan_shaped(db, write.record, &shape, &mut |_| true)?;
+            save_snapshot(db, Some(id), write.snapshot)?;
+            Ok(id)
+        }
+        Plan::Delta {
+            base_scan_id,
+            runs,
+            report_json,
+            own_results,
+            own_identities,
+            snapshot_patch,
+            ..
+        } => {
+            let shape = Shape::Delta {
+                base_scan_id: *base_scan_id,
+                runs: runs.to_json(),
+                report_json,
+                own_results,
+                own_identities,
+            };
+            let id = insert_scan_shaped(db, write.record, &shape, &mut |_| true)?;
+            let account = account_of(write.snapshot)?;
+            let position = db
+                .query(
+                    "SELECT COALESCE(MAX(position), 0) FROM account_snapshot_patches WHERE account_id = ?",
+                    &[account.into()],
+                )?
+                .first()
+                .map(|row| row.int(0))
+                .transpose()?
+                .unwrap_or(0);
+            db.execute(
+                "INSERT INTO account_snapshot_patches (account_id, position, scan_id, patch_json) VALUES (?, ?, ?, ?)",
+                &[
+                    account.into(),
+                    (position + 1).into(),
+                    id.into(),
+                    snapshot_patch.to_string().into(),
+                ],
+            )?;
+            db.execute(
+                "UPDATE account_snapshots SET collected_at = ? WHERE account_id = ?",
+                &[
+                    time::format(write.snapshot.source.collected_at).into(),
+                    account.into(),
+                ],
+            )?;
+            Ok(id)
+        }
+    }
 }
 
 fn event_seen(db: &mut dyn Db, event_id: &str) -> Result<bool> {
@@ -69,7 +144,8 @@ impl Store {
         transaction(self.db.as_mut(), |db| save_snapshot(db, scan_id, snapshot))
     }
 
-    /// The latest snapshot kept for `account`.
+    /// The latest snapshot kept for `account`: the one saved in full with
+    /// the patches recorded since applied in order.
     pub fn latest_snapshot(&mut self, account: &str) -> Result<Option<Snapshot>> {
         let rows = self.db.query(
             "SELECT snapshot_json FROM account_snapshots WHERE account_id = ?",
@@ -78,15 +154,38 @@ impl Store {
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        serde_json::from_str(&row.text(0)?)
-            .map(Some)
-            .map_err(|err| StoreError::Corrupt(format!("stored snapshot of {account}: {err}")))
+        let corrupt = |err: serde_json::Error| {
+            StoreError::Corrupt(format!("stored snapshot of {account}: {err}"))
+        };
+        let patches = self.db.query(
+            "SELECT patch_json FROM account_snapshot_patches WHERE account_id = ? ORDER BY position",
+            &[account.into()],
+        )?;
+        if patches.is_empty() {
+            return serde_json::from_str(&row.text(0)?)
+                .map(Some)
+                .map_err(corrupt);
+        }
+        let mut value: serde_json::Value = serde_json::from_str(&row.text(0)?).map_err(corrupt)?;
+        for patch in &patches {
+            let patch: serde_json::Value =
+                serde_json::from_str(&patch.text(0)?).map_err(corrupt)?;
+            value = crate::delta::apply_patch(value, &patch)?;
+        }
+        serde_json::from_value(value).map(Some).map_err(corrupt)
     }
 
     /// The scan the latest kept snapshot of `account` belongs to: None when
     /// no snapshot is kept, Some(None) when it has no scan. A consumer that
     /// keeps the snapshot in memory reads it again only when this changed.
     pub fn snapshot_scan_id(&mut self, account: &str) -> Result<Option<Option<i64>>> {
+        let patched = self.db.query(
+            "SELECT scan_id FROM account_snapshot_patches WHERE account_id = ? ORDER BY position DESC LIMIT 1",
+            &[account.into()],
+        )?;
+        if let Some(row) = patched.first() {
+            return Ok(Some(row.opt_int(0)?));
+        }
         self.db
             .query(
                 "SELECT scan_id FROM account_snapshots WHERE account_id = ?",
@@ -124,6 +223,68 @@ impl Store {
         scan: Option<(&ScanRecord, &Snapshot)>,
         messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
     ) -> Result<EventRecorded> {
+        let write = scan.map(|(record, snapshot)| ScanWrite {
+            record,
+            snapshot,
+            plan: Plan::Full {
+                report_json: record.report_json.clone(),
+            },
+        });
+        self.record_events_with(events, write.as_ref(), messages)
+    }
+
+    /// [`Store::record_events`] for a consumer that keeps what it recorded
+    /// last of the account (`base`): the scan is written as a delta of it
+    /// when that is smaller (see [`crate::delta`]). Returns what to keep
+    /// for the next batch: None when nothing was written (all events were
+    /// recorded before) or no scan was given.
+    pub fn record_event_batch(
+        &mut self,
+        events: &[EventRecord],
+        scan: Option<NewScan<'_>>,
+        base: Option<&RecordedScan>,
+        messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
+    ) -> Result<(EventRecorded, Option<RecordedScan>)> {
+        let Some(scan) = scan else {
+            return Ok((self.record_events_with(events, None, messages)?, None));
+        };
+        let account = account_of(scan.snapshot)?.to_string();
+        let snapshot = serde_json::to_value(scan.snapshot)
+            .map_err(|err| StoreError::Corrupt(format!("snapshot of {account}: {err}")))?;
+        let plan = crate::delta::plan(&scan, &snapshot, base);
+        let depth = match &plan {
+            Plan::Full { .. } => 0,
+            Plan::Delta { depth, .. } => *depth,
+        };
+        let write = ScanWrite {
+            record: scan.record,
+            snapshot: scan.snapshot,
+            plan,
+        };
+        let recorded = self.record_events_with(events, Some(&write), messages)?;
+        let kept = match recorded {
+            EventRecorded::New {
+                scan_id: Some(scan_id),
+            } => Some(RecordedScan {
+                scan_id,
+                account_id: account,
+                depth,
+                report: scan.report,
+                results: scan.record.results.clone(),
+                identities: scan.record.identities.clone(),
+                snapshot,
+            }),
+            _ => None,
+        };
+        Ok((recorded, kept))
+    }
+
+    fn record_events_with(
+        &mut self,
+        events: &[EventRecord],
+        scan: Option<&ScanWrite<'_>>,
+        messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
+    ) -> Result<EventRecorded> {
         transaction(self.db.as_mut(), |db| {
             let mut new = Vec::new();
             for event in events {
@@ -139,11 +300,7 @@ impl Store {
                 return Ok(EventRecorded::Duplicate);
             }
             let scan_id = match scan {
-                Some((record, snapshot)) => {
-                    let id = insert_scan(db, record, &mut |_| true)?;
-                    save_snapshot(db, Some(id), snapshot)?;
-                    Some(id)
-                }
+                Some(write) => Some(write_scan(db, write)?),
                 None => None,
             };
             let now = time::format(Utc::now());

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 mod db;
+pub mod delta;
 pub mod diff;
 pub mod error;
 pub mod events;
@@ -25,6 +26,7 @@ pub mod time;
 pub mod trail;
 
 pub use alerts::{Alert, AlertKind};
+pub use delta::{NewScan, RecordedScan, ReportText};
 pub use diff::Diff;
 pub use error::StoreError;
 pub use events::{EventRecord, EventRecorded};

@@ -350,6 +350,19 @@ impl ScanRecord {
         config: &Config,
         shard: Option<Shard>,
     ) -> ScanRecord {
+        let json = serde_json::to_string(report).unwrap_or_else(|_| "{}".to_string());
+        ScanRecord::with_report_json(report, snapshots, config, shard, json)
+    }
+
+    /// [`ScanRecord::from_report`] with the report's JSON made by the
+    /// caller (empty when it is written from a [`crate::delta::ReportText`]).
+    pub fn with_report_json(
+        report: &Report,
+        snapshots: &[Snapshot],
+        config: &Config,
+        shard: Option<Shard>,
+        report_json: String,
+    ) -> ScanRecord {
         let by_account: HashMap<&str, &Snapshot> = snapshots
             .iter()
             .map(|snapshot| (snapshot.account_id.as_deref().unwrap_or(""), snapshot))
@@ -468,7 +481,7 @@ impl ScanRecord {
             cis_v3: report.score.cis_v3.percent,
             cis_v5: report.score.cis_v5.percent,
             counts: Counts::of(report.results.iter().map(|r| status_str(r.status))),
-            report_json: serde_json::to_string(report).unwrap_or_else(|_| "{}".to_string()),
+            report_json,
             accounts,
             results,
             identities,

@@ -218,6 +218,24 @@ CREATE TABLE trail_alerts (
 );
 "#,
     },
+    Migration {
+        version: 7,
+        name: "scans recorded as a delta of an earlier one; snapshot patches",
+        sql: r#"
+ALTER TABLE scans ADD COLUMN base_scan_id BIGINT;
+ALTER TABLE scans ADD COLUMN delta_runs TEXT;
+ALTER TABLE scan_results ADD COLUMN seq BIGINT;
+ALTER TABLE scan_identities ADD COLUMN seq BIGINT;
+
+CREATE TABLE account_snapshot_patches (
+    account_id TEXT NOT NULL REFERENCES account_snapshots (account_id) ON DELETE CASCADE,
+    position BIGINT NOT NULL,
+    scan_id BIGINT REFERENCES scans (id) ON DELETE SET NULL,
+    patch_json TEXT NOT NULL,
+    PRIMARY KEY (account_id, position)
+);
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -1,11 +1,12 @@
 //! The store: opens a backend, migrates it, records scans and reads them
 //! back. Everything here goes through [`Db`], so both backends share it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use crate::db::{insert_rows, transaction, Db, Row, Value};
+use crate::delta::{ReportText, Run, ScanRuns};
 use crate::error::{Result, StoreError};
 use crate::location::Location;
 use crate::model::{
@@ -219,14 +220,102 @@ impl Store {
             .unwrap_or(Err(StoreError::NoSuchScan(id)))
     }
 
-    /// The report JSON exactly as the scan produced it.
+    /// The report JSON exactly as the scan produced it (a delta record's
+    /// rebuilt from its chain, see [`crate::delta`]).
     pub fn report_json(&mut self, id: i64) -> Result<String> {
+        match self.delta_of(id)? {
+            None => self.stored_report(id),
+            Some(delta) => Ok(self.delta_report(id, &delta, 0)?.join()),
+        }
+    }
+
+    fn stored_report(&mut self, id: i64) -> Result<String> {
         let rows = self
             .db
             .query("SELECT report_json FROM scans WHERE id = ?", &[id.into()])?;
         rows.first()
             .map(|row| row.text(0))
             .unwrap_or(Err(StoreError::NoSuchScan(id)))
+    }
+
+    fn delta_report(&mut self, id: i64, delta: &Delta, depth: u32) -> Result<ReportText> {
+        check_depth(id, depth)?;
+        let base = match self.delta_of(delta.base_scan_id)? {
+            Some(inner) => self.delta_report(delta.base_scan_id, &inner, depth + 1)?,
+            None => ReportText::parse(&self.stored_report(delta.base_scan_id)?)?,
+        };
+        let stored = self.stored_report(id)?;
+        crate::delta::rebuild_report(&stored, &delta.runs, &base)
+    }
+
+    /// Whether scan `id` is recorded as a delta, and of what.
+    pub(crate) fn delta_of(&mut self, id: i64) -> Result<Option<Delta>> {
+        let rows = self.db.query(
+            "SELECT base_scan_id, delta_runs, accounts FROM scans WHERE id = ?",
+            &[id.into()],
+        )?;
+        let row = rows.first().ok_or(StoreError::NoSuchScan(id))?;
+        let Some(base_scan_id) = row.opt_int(0)? else {
+            return Ok(None);
+        };
+        let runs = ScanRuns::parse(&row.opt_text(1)?.unwrap_or_default())?;
+        Ok(Some(Delta {
+            base_scan_id,
+            runs,
+            account_id: row.text(2)?,
+        }))
+    }
+
+    /// The full list of a delta record, rebuilt along its chain; None for a
+    /// full record.
+    fn rebuilt<T: Listed>(&mut self, id: i64, depth: u32) -> Result<Option<Vec<T>>> {
+        let Some(delta) = self.delta_of(id)? else {
+            return Ok(None);
+        };
+        check_depth(id, depth)?;
+        let base = match self.rebuilt::<T>(delta.base_scan_id, depth + 1)? {
+            Some(list) => list,
+            None => T::read_ordered(self, delta.base_scan_id, Some(&delta.account_id))?,
+        };
+        let own = T::read_ordered(self, id, None)?;
+        crate::delta::rebuild(&base, T::runs(&delta.runs), own).map(Some)
+    }
+
+    /// Every delta record's full list (of `account`, or all), with its scan
+    /// ID, each rebuilt once from its base's.
+    fn rebuilt_all<T: Listed>(&mut self, account: Option<&str>) -> Result<Vec<(i64, Vec<T>)>> {
+        let mut sql = String::from("SELECT id FROM scans WHERE base_scan_id IS NOT NULL");
+        let mut params = Vec::new();
+        if let Some(account) = account {
+            sql.push_str(" AND accounts = ?");
+            params.push(Value::from(account));
+        }
+        sql.push_str(" ORDER BY id");
+        let ids = self
+            .db
+            .query(&sql, &params)?
+            .iter()
+            .map(|row| row.int(0))
+            .collect::<Result<Vec<i64>>>()?;
+        let mut built: HashMap<i64, Vec<T>> = HashMap::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(delta) = self.delta_of(id)? else {
+                continue;
+            };
+            let base = match built.get(&delta.base_scan_id) {
+                Some(list) => list.clone(),
+                None => match self.rebuilt::<T>(delta.base_scan_id, 1)? {
+                    Some(list) => list,
+                    None => T::read_ordered(self, delta.base_scan_id, Some(&delta.account_id))?,
+                },
+            };
+            let own = T::read_ordered(self, id, None)?;
+            let list = crate::delta::rebuild(&base, T::runs(&delta.runs), own)?;
+            built.insert(id, list.clone());
+            out.push((id, list));
+        }
+        Ok(out)
     }
 
     /// Per-account rows of every scan, in time order.
@@ -258,9 +347,28 @@ impl Store {
         account: Option<&str>,
         statuses: &[&str],
     ) -> Result<Vec<ResultRecord>> {
+        if let Some(mut rows) = self.rebuilt::<ResultRecord>(scan_id, 0)? {
+            rows.retain(|row| {
+                account.is_none_or(|account| row.account_id == account)
+                    && (statuses.is_empty() || statuses.contains(&row.status.as_str()))
+            });
+            return Ok(rows);
+        }
+        self.stored_results(scan_id, account, statuses, false)
+    }
+
+    /// The result rows stored for a scan; `ordered`: in their scan's order,
+    /// which a delta record's runs refer to.
+    fn stored_results(
+        &mut self,
+        scan_id: i64,
+        account: Option<&str>,
+        statuses: &[&str],
+        ordered: bool,
+    ) -> Result<Vec<ResultRecord>> {
         let mut sql = String::from(
             "SELECT account_id, check_id, status, severity, resource_arn, resource_name, message,
-                    exception_owner, exception_expires
+                    exception_owner, exception_expires, seq
              FROM scan_results WHERE scan_id = ?",
         );
         let mut params = vec![Value::from(scan_id)];
@@ -275,11 +383,14 @@ impl Store {
             ));
             params.extend(statuses.iter().map(|status| Value::from(*status)));
         }
-        self.db
-            .query(&sql, &params)?
-            .iter()
-            .map(|row| result_record(row, 0, true))
-            .collect()
+        // In the scan's order (PostgreSQL returns rows in any order
+        // otherwise); rows recorded before schema version 7 have none.
+        sql.push_str(" ORDER BY seq");
+        let rows = self.db.query(&sql, &params)?;
+        if ordered {
+            unordered_rows(&rows, 9, scan_id)?;
+        }
+        rows.iter().map(|row| result_record(row, 0, true)).collect()
     }
 
     /// Identities of a scan (of one account, or all).
@@ -288,10 +399,23 @@ impl Store {
         scan_id: i64,
         account: Option<&str>,
     ) -> Result<Vec<IdentityRecord>> {
+        if let Some(mut rows) = self.rebuilt::<IdentityRecord>(scan_id, 0)? {
+            rows.retain(|row| account.is_none_or(|account| row.account_id == account));
+            return Ok(rows);
+        }
+        self.stored_identities(scan_id, account, false)
+    }
+
+    fn stored_identities(
+        &mut self,
+        scan_id: i64,
+        account: Option<&str>,
+        ordered: bool,
+    ) -> Result<Vec<IdentityRecord>> {
         let mut sql = String::from(
             "SELECT account_id, arn, name, kind, tier, console_access, mfa_active, breakglass, privileged,
                     created, password_last_changed, mfa_devices, access_keys, groups_json, policies,
-                    enforcement, allowed_without_mfa
+                    enforcement, allowed_without_mfa, seq
              FROM scan_identities WHERE scan_id = ?",
         );
         let mut params = vec![Value::from(scan_id)];
@@ -299,11 +423,12 @@ impl Store {
             sql.push_str(" AND account_id = ?");
             params.push(account.into());
         }
-        self.db
-            .query(&sql, &params)?
-            .iter()
-            .map(identity_record)
-            .collect()
+        sql.push_str(" ORDER BY seq");
+        let rows = self.db.query(&sql, &params)?;
+        if ordered {
+            unordered_rows(&rows, 17, scan_id)?;
+        }
+        rows.iter().map(identity_record).collect()
     }
 
     /// The exceptions of the configuration a scan ran with.
@@ -347,11 +472,27 @@ impl Store {
             sql.push_str(" WHERE account_id = ?");
             params.push(Value::from(account));
         }
-        self.db
+        let deltas = self.rebuilt_all::<ResultRecord>(account)?;
+        let mut rows = self
+            .db
             .query(&sql, &params)?
             .iter()
             .map(|row| Ok((row.int(0)?, result_record(row, 1, false)?)))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        if deltas.is_empty() {
+            return Ok(rows);
+        }
+        // A delta record's stored rows are only its own: its full list
+        // replaces them.
+        let ids: HashSet<i64> = deltas.iter().map(|(id, _)| *id).collect();
+        rows.retain(|(id, _)| !ids.contains(id));
+        for (id, list) in deltas {
+            rows.extend(list.into_iter().map(|mut result| {
+                result.message = String::new();
+                (id, result)
+            }));
+        }
+        Ok(rows)
     }
 
     /// `(scan_id, account_id, arn)` of every identity of every scan.
@@ -365,11 +506,25 @@ impl Store {
             sql.push_str(" WHERE account_id = ?");
             params.push(Value::from(account));
         }
-        self.db
+        let deltas = self.rebuilt_all::<IdentityRecord>(account)?;
+        let mut rows = self
+            .db
             .query(&sql, &params)?
             .iter()
             .map(|row| Ok((row.int(0)?, row.text(1)?, row.text(2)?)))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        if deltas.is_empty() {
+            return Ok(rows);
+        }
+        let ids: HashSet<i64> = deltas.iter().map(|(id, _)| *id).collect();
+        rows.retain(|(id, _, _)| !ids.contains(id));
+        for (id, list) in deltas {
+            rows.extend(
+                list.into_iter()
+                    .map(|identity| (id, identity.account_id, identity.arn)),
+            );
+        }
+        Ok(rows)
     }
 
     /// The latest scan that covered each account (by scan time, then ID).
@@ -636,17 +791,70 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
 }
 
+/// How a scan's rows are written: all of them, or (a delta of an earlier
+/// scan, see [`crate::delta`]) only its own.
+pub(crate) enum Shape<'a> {
+    Full {
+        report_json: &'a str,
+    },
+    Delta {
+        base_scan_id: i64,
+        runs: String,
+        report_json: &'a str,
+        own_results: &'a [usize],
+        own_identities: &'a [usize],
+    },
+}
+
 pub(crate) fn insert_scan(
     db: &mut dyn Db,
     scan: &ScanRecord,
     progress: &mut dyn FnMut(usize) -> bool,
 ) -> Result<i64> {
+    let shape = Shape::Full {
+        report_json: &scan.report_json,
+    };
+    insert_scan_shaped(db, scan, &shape, progress)
+}
+
+pub(crate) fn insert_scan_shaped(
+    db: &mut dyn Db,
+    scan: &ScanRecord,
+    shape: &Shape<'_>,
+    progress: &mut dyn FnMut(usize) -> bool,
+) -> Result<i64> {
     let scanned_at = time::format(scan.scanned_at);
+    let (report_json, base_scan_id, runs) = match shape {
+        Shape::Full { report_json } => (*report_json, Value::Null, Value::Null),
+        Shape::Delta {
+            base_scan_id,
+            runs,
+            report_json,
+            ..
+        } => (
+            *report_json,
+            Value::from(*base_scan_id),
+            Value::from(runs.as_str()),
+        ),
+    };
+    // The rows written: all, or a delta's own entries (`seq` keeps their
+    // order, which rebuilding the full lists relies on).
+    let (own_results, own_identities): (Vec<usize>, Vec<usize>) = match shape {
+        Shape::Full { .. } => (
+            (0..scan.results.len()).collect(),
+            (0..scan.identities.len()).collect(),
+        ),
+        Shape::Delta {
+            own_results,
+            own_identities,
+            ..
+        } => (own_results.to_vec(), own_identities.to_vec()),
+    };
     let rows = db.query(
         "INSERT INTO scans (scanned_at, recorded_at, tool_version, report_schema_version, accounts, shard,
                             partial, posture, cis_v3, cis_v5, fail_count, excepted_count, unknown_count,
-                            pass_count, not_applicable_count, report_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                            pass_count, not_applicable_count, report_json, base_scan_id, delta_runs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         &[
             scanned_at.clone().into(),
             time::format(Utc::now()).into(),
@@ -663,7 +871,9 @@ pub(crate) fn insert_scan(
             scan.counts.unknown.into(),
             scan.counts.pass.into(),
             scan.counts.not_applicable.into(),
-            scan.report_json.clone().into(),
+            report_json.into(),
+            base_scan_id,
+            runs,
         ],
     )?;
     let id = rows
@@ -737,12 +947,14 @@ pub(crate) fn insert_scan(
     )?;
     written += n;
 
-    let results: Vec<Vec<Value>> = scan
-        .results
+    let results: Vec<Vec<Value>> = own_results
         .iter()
-        .map(|r| {
+        .enumerate()
+        .filter_map(|(seq, &at)| scan.results.get(at).map(|r| (seq, r)))
+        .map(|(seq, r)| {
             vec![
                 id.into(),
+                seq.into(),
                 r.account_id.clone().into(),
                 r.check_id.clone().into(),
                 r.status.clone().into(),
@@ -762,6 +974,7 @@ pub(crate) fn insert_scan(
         "scan_results",
         &[
             "scan_id",
+            "seq",
             "account_id",
             "check_id",
             "status",
@@ -777,12 +990,14 @@ pub(crate) fn insert_scan(
     )?;
     written += n;
 
-    let identities: Vec<Vec<Value>> = scan
-        .identities
+    let identities: Vec<Vec<Value>> = own_identities
         .iter()
-        .map(|i| {
+        .enumerate()
+        .filter_map(|(seq, &at)| scan.identities.get(at).map(|i| (seq, i)))
+        .map(|(seq, i)| {
             vec![
                 id.into(),
+                seq.into(),
                 i.account_id.clone().into(),
                 i.arn.clone().into(),
                 i.name.clone().into(),
@@ -812,6 +1027,7 @@ pub(crate) fn insert_scan(
         "scan_identities",
         &[
             "scan_id",
+            "seq",
             "account_id",
             "arn",
             "name",
@@ -869,4 +1085,60 @@ pub(crate) fn insert_scan(
         &mut step,
     )?;
     Ok(id)
+}
+
+/// A scan recorded as a delta: its base and its runs.
+pub(crate) struct Delta {
+    pub base_scan_id: i64,
+    pub runs: ScanRuns,
+    /// Its one account.
+    pub account_id: String,
+}
+
+/// Deeper chains than the writer makes are a damaged store (or a cycle).
+fn check_depth(id: i64, depth: u32) -> Result<()> {
+    if depth > 4 * crate::delta::MAX_DEPTH {
+        return Err(StoreError::Corrupt(format!(
+            "scan {id}: its chain of delta records is longer than {}",
+            4 * crate::delta::MAX_DEPTH
+        )));
+    }
+    Ok(())
+}
+
+/// Rows read in their scan's order must all have one (rows recorded before
+/// schema version 7 have none, and are never a delta's base).
+fn unordered_rows(rows: &[Row], seq_column: usize, scan_id: i64) -> Result<()> {
+    for row in rows {
+        if row.opt_int(seq_column)?.is_none() {
+            return Err(StoreError::Corrupt(format!(
+                "scan {scan_id} is the base of a delta record but its rows have no order"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The two lists a delta record rebuilds.
+trait Listed: Clone {
+    fn read_ordered(store: &mut Store, scan_id: i64, account: Option<&str>) -> Result<Vec<Self>>;
+    fn runs(runs: &ScanRuns) -> &[Run];
+}
+
+impl Listed for ResultRecord {
+    fn read_ordered(store: &mut Store, scan_id: i64, account: Option<&str>) -> Result<Vec<Self>> {
+        store.stored_results(scan_id, account, &[], true)
+    }
+    fn runs(runs: &ScanRuns) -> &[Run] {
+        &runs.results
+    }
+}
+
+impl Listed for IdentityRecord {
+    fn read_ordered(store: &mut Store, scan_id: i64, account: Option<&str>) -> Result<Vec<Self>> {
+        store.stored_identities(scan_id, account, true)
+    }
+    fn runs(runs: &ScanRuns) -> &[Run] {
+        &runs.identities
+    }
 }

@@ -131,3 +131,14 @@ fn postgres_trail_kpis() {
     };
     scenarios::trail_kpis(&location);
 }
+
+#[test]
+fn postgres_delta_records_read_as_full_ones() {
+    let (Some(deltas), Some(full)) = (
+        support::postgres_location("delta_records"),
+        support::postgres_location("delta_records_full"),
+    ) else {
+        return;
+    };
+    scenarios::delta_records(&deltas, &full);
+}

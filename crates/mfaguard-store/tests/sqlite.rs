@@ -147,7 +147,12 @@ fn sqlite_upgrade_from_version_2_keeps_old_rows_without_verdicts() {
     let path = dir.path().join("history.sqlite");
     let db = rusqlite::Connection::open(&path).unwrap();
     db.execute_batch(
-        "ALTER TABLE scan_identities DROP COLUMN enforcement;
+        "DROP TABLE account_snapshot_patches;
+         ALTER TABLE scans DROP COLUMN base_scan_id;
+         ALTER TABLE scans DROP COLUMN delta_runs;
+         ALTER TABLE scan_results DROP COLUMN seq;
+         ALTER TABLE scan_identities DROP COLUMN seq;
+         ALTER TABLE scan_identities DROP COLUMN enforcement;
          ALTER TABLE scan_identities DROP COLUMN allowed_without_mfa;
          ALTER TABLE scan_accounts DROP COLUMN unknown_weight;
          DROP TABLE account_snapshots;
@@ -198,4 +203,14 @@ fn sqlite_latest_per_account() {
 fn sqlite_trail_kpis() {
     let (_dir, location) = fresh();
     scenarios::trail_kpis(&location);
+}
+
+#[test]
+fn delta_records_read_as_full_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = tempfile::tempdir().unwrap();
+    scenarios::delta_records(
+        &support::sqlite_location(dir.path()),
+        &support::sqlite_location(full.path()),
+    );
 }

@@ -18,7 +18,8 @@ use mfaguard_core::Config;
 use mfaguard_events::{Event, Relevance, SignIn, SignInIdentity};
 use mfaguard_store::alerts::{alerts_against, previous_from, Previous};
 use mfaguard_store::{
-    Alert, AlertKind, EventRecord, EventRecorded, Location, NewMessage, ScanRecord, Store,
+    Alert, AlertKind, EventRecord, EventRecorded, Location, NewMessage, NewScan, RecordedScan,
+    ReportText, ScanRecord, Store,
 };
 use serde_json::json;
 use tokio::sync::{oneshot, Mutex, Semaphore};
@@ -87,6 +88,10 @@ struct Baseline {
     snapshot: mfaguard_core::Snapshot,
     /// The account's latest scan, None before its first.
     previous: Option<Previous>,
+    /// What this consumer recorded last for the account (that latest
+    /// scan), so that the next record holds only what changed; None after
+    /// a (re)load from the store: the next record is then written in full.
+    recorded: Option<RecordedScan>,
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -323,7 +328,7 @@ impl Consumer {
                 // Sign-ins change nothing: recorded one by one.
                 Relevance::SignIn(sign_in) => {
                     let alerts = sign_in_alerts(&mut store, event, sign_in)?;
-                    self.record(&mut store, &[event], None, &alerts)?;
+                    self.record(&mut store, &[event], None, None, &alerts)?;
                 }
                 Relevance::Ignored(_) => {}
             }
@@ -354,6 +359,7 @@ impl Consumer {
                     snapshot_scan_id: store.snapshot_scan_id(account)?.flatten(),
                     snapshot,
                     previous: store.previous(account)?,
+                    recorded: None,
                 };
                 phases.lap("baseline load");
                 baseline
@@ -385,10 +391,16 @@ impl Consumer {
             format!("{} IAM calls", calls.tally().total()),
         );
         let now = chrono::Utc::now();
-        let report = mfaguard_core::analyze(std::slice::from_ref(&patched), &self.config, now);
+        let mut report = mfaguard_core::analyze(std::slice::from_ref(&patched), &self.config, now);
         phases.lap("analysis");
-        let record =
-            ScanRecord::from_report(&report, std::slice::from_ref(&patched), &self.config, None);
+        let text = ReportText::of(&mut report);
+        let record = ScanRecord::with_report_json(
+            &report,
+            std::slice::from_ref(&patched),
+            &self.config,
+            None,
+            String::new(),
+        );
         phases.lap("scan record");
         let alerts = baseline
             .previous
@@ -397,17 +409,28 @@ impl Consumer {
             .unwrap_or_default();
         phases.lap("alerts");
         // Until the transaction commits, the store may hold either state.
-        *kept = None;
-        let recorded = self.record(&mut store, &changes, Some((&record, &patched)), &alerts)?;
-        if let EventRecorded::New {
-            scan_id: Some(scan_id),
-        } = recorded
-        {
-            let previous = previous_from(scan_id, &record, account);
+        let Some(baseline) = kept.take() else {
+            bail!("the kept state of account {account} went missing");
+        };
+        let scan = NewScan {
+            record: &record,
+            report: text,
+            snapshot: &patched,
+        };
+        let (_, recorded) = self.record(
+            &mut store,
+            &changes,
+            Some(scan),
+            baseline.recorded.as_ref(),
+            &alerts,
+        )?;
+        if let Some(recorded) = recorded {
+            let previous = previous_from(recorded.scan_id(), &record, account);
             *kept = Some(Baseline {
-                snapshot_scan_id: Some(scan_id),
+                snapshot_scan_id: Some(recorded.scan_id()),
                 snapshot: patched,
                 previous: Some(previous),
+                recorded: Some(recorded),
             });
         }
         phases.lap("store");
@@ -423,9 +446,10 @@ impl Consumer {
         &self,
         store: &mut Store,
         events: &[&Event],
-        scan: Option<(&ScanRecord, &mfaguard_core::Snapshot)>,
+        scan: Option<NewScan<'_>>,
+        base: Option<&RecordedScan>,
         alerts: &[Alert],
-    ) -> Result<EventRecorded> {
+    ) -> Result<(EventRecorded, Option<RecordedScan>)> {
         let records: Vec<EventRecord> = events
             .iter()
             .map(|event| EventRecord {
@@ -446,14 +470,14 @@ impl Consumer {
                 _ => Vec::new(),
             }
         };
-        let recorded = store.record_events(&records, scan, &messages)?;
+        let (recorded, kept) = store.record_event_batch(&records, scan, base, &messages)?;
         if let EventRecorded::New { scan_id } = recorded {
             print_alerts(scan_id, events, alerts)?;
             if !alerts.is_empty() {
                 let _ = lock(&self.deliver_now).send(());
             }
         }
-        Ok(recorded)
+        Ok((recorded, kept))
     }
 }
 

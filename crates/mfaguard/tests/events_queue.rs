@@ -857,3 +857,76 @@ fn queue_without_redrive_policy_moves_poison_to_the_given_dead_letter_queue() {
     }
     assert!(s.receiver.delivered().is_empty());
 }
+
+/// After its first record (in full), the consumer records each batch as
+/// what changed since its previous one; read back, those records are the
+/// account as a full scan sees it: the diff between the consumer's last
+/// record and a full scan made right after is empty, and every record
+/// reads back with all of the account's identities.
+#[test]
+fn event_records_read_back_as_a_full_scan_of_the_account() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    let watcher = Watcher::start(&s.moto, None, &s.store, &s.queues.url, &s.receiver.url());
+    let names = ["hana", "ivan", "judy", "kate", "liam"];
+    for (count, name) in names.iter().enumerate() {
+        s.console_user(name);
+        wait_until(&watcher, Duration::from_secs(30), "the alert", || {
+            alerts(&s.receiver.delivered()).len() == count + 1
+        });
+    }
+    drop(watcher);
+    let location = mfaguard_store::Location::Sqlite(s.store.clone().into());
+    let mut store = mfaguard_store::Store::open(&location).unwrap();
+    let scans = store.scans(&mfaguard_store::ScanFilter::default()).unwrap();
+    // The watcher's first full scan, then one record per event.
+    assert_eq!(scans.len(), 1 + names.len(), "{scans:#?}");
+    let last = scans.last().unwrap().id;
+    let arns: Vec<String> = store
+        .identities(last, None)
+        .unwrap()
+        .into_iter()
+        .map(|identity| identity.arn)
+        .collect();
+    for name in names {
+        assert!(
+            arns.contains(&format!("arn:aws:iam::{ACCOUNT}:user/{name}")),
+            "{name} in {arns:?}"
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&store.report_json(last).unwrap()).unwrap();
+    assert_eq!(
+        report["identities"].as_array().unwrap().len(),
+        arns.len(),
+        "{report:#}"
+    );
+    // Records after the consumer's first hold only what changed.
+    let rows = store.table_counts().unwrap()["scan_identities"];
+    assert!(
+        rows < scans.len() * arns.len() - arns.len(),
+        "{rows} identity rows for {} scans of {} identities",
+        scans.len(),
+        arns.len()
+    );
+    drop(store);
+
+    // A full scan now (a new watcher starts with one) finds nothing new.
+    let full = Watcher::start(&s.moto, None, &s.store, &s.queues.url, &s.receiver.url());
+    drop(full);
+    let mut store = mfaguard_store::Store::open(&location).unwrap();
+    let latest = store
+        .scans(&mfaguard_store::ScanFilter::default())
+        .unwrap()
+        .last()
+        .unwrap()
+        .id;
+    assert!(latest > last);
+    let diff = store.diff(last, latest, None).unwrap();
+    assert!(
+        diff.is_empty(),
+        "{:#?}",
+        serde_json::to_value(&diff).unwrap()
+    );
+}

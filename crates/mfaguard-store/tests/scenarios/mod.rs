@@ -925,3 +925,209 @@ pub fn trail_kpis(location: &Location) {
     assert_eq!(ids, [Some("ev-3")]);
     assert_eq!(store.pending_messages(&target).unwrap().len(), 3);
 }
+
+/// The account states of the delta tests: forty changes of the kinds the
+/// event consumer records (a user added or deleted, a device enabled or
+/// removed, a group joined, an administrator made), with one change of
+/// most users at once among them.
+fn evolving_account(steps: usize) -> Vec<(Account, String)> {
+    let mut account = Account::new(ACCOUNT).user(User::machine("ci"));
+    for n in 0..30 {
+        account = account.user(User::console(&format!("user{n:02}")));
+    }
+    let mut states = Vec::new();
+    let mut seed: u64 = 7;
+    for step in 0..steps {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let pick = format!("user{:02}", (seed >> 33) % 30);
+        account = match step % 7 {
+            0 => account.user(User::console(&format!("new{step:02}"))),
+            1 => account.edit(&pick, |u| {
+                u.devices = vec![format!("arn:aws:iam::{ACCOUNT}:mfa/{}", u.name)]
+            }),
+            2 => account.edit(&pick, |u| u.devices.clear()),
+            3 => account.edit(&pick, |u| u.groups.push(MFA_GROUP.to_string())),
+            4 => account.without(&format!("new{:02}", step - 4)),
+            5 if step == 12 => {
+                // Most of the account at once: recorded in full.
+                for n in 0..30 {
+                    account = account.edit(&format!("user{n:02}"), |u| {
+                        u.devices = vec![format!("arn:aws:iam::{ACCOUNT}:mfa/{}", u.name)]
+                    });
+                }
+                account
+            }
+            5 => account.edit(&pick, |u| {
+                u.managed
+                    .push("arn:aws:iam::aws:policy/AdministratorAccess".into())
+            }),
+            _ => account,
+        };
+        let day = 1 + step;
+        states.push((
+            account.clone(),
+            format!("2026-03-{:02}T{:02}:00:00Z", 1 + day / 24, day % 24),
+        ));
+    }
+    states
+}
+
+const MFA_GROUP: &str = "mfa-required";
+
+/// Scans recorded by the event consumer as deltas of its previous record
+/// read back exactly as the same scans recorded in full: every scan's
+/// results, identities and report text, the account's latest snapshot,
+/// the diffs and the KPIs; and they take far fewer rows.
+pub fn delta_records(deltas: &Location, full: &Location) {
+    use mfaguard_store::{EventRecord, NewScan, ReportText};
+    let mut store = Store::open(deltas).unwrap();
+    let mut reference = Store::open(full).unwrap();
+    let states = evolving_account(40);
+    let mut kept: Option<mfaguard_store::RecordedScan> = None;
+    let mut expected = Vec::new();
+    for (step, (account, now)) in states.iter().enumerate() {
+        let snapshot = account.snapshot(at(now));
+        let config = crate::support::config("");
+        let mut report = mfaguard_core::analyze(std::slice::from_ref(&snapshot), &config, at(now));
+        let text = ReportText::of(&mut report);
+        let record = ScanRecord::with_report_json(
+            &report,
+            std::slice::from_ref(&snapshot),
+            &config,
+            None,
+            String::new(),
+        );
+        let event = EventRecord {
+            event_id: format!("event-{step}"),
+            account_id: ACCOUNT.into(),
+            event_name: "CreateUser".into(),
+            event_time: at(now),
+            alerts: 0,
+        };
+        if step == 25 {
+            // A full scan in between (`watch --every`): it replaces the
+            // snapshot, and the consumer starts again from the store.
+            let full_record =
+                ScanRecord::from_report(&report, std::slice::from_ref(&snapshot), &config, None);
+            let id = store.record(&full_record).unwrap();
+            store.save_snapshot(Some(id), &snapshot).unwrap();
+            reference.record(&full_record).unwrap();
+            kept = None;
+            expected.push((id, full_record, serde_json::to_string(&report).unwrap()));
+            continue;
+        }
+        let scan = NewScan {
+            record: &record,
+            report: text,
+            snapshot: &snapshot,
+        };
+        let (recorded, next) = store
+            .record_event_batch(&[event], Some(scan), kept.as_ref(), &|_| Vec::new())
+            .unwrap();
+        let next = next.unwrap_or_else(|| panic!("step {step}: {recorded:?}"));
+        let full_record =
+            ScanRecord::from_report(&report, std::slice::from_ref(&snapshot), &config, None);
+        reference.record(&full_record).unwrap();
+        expected.push((
+            next.scan_id(),
+            full_record,
+            serde_json::to_string(&report).unwrap(),
+        ));
+        kept = Some(next);
+        assert_eq!(
+            store.latest_snapshot(ACCOUNT).unwrap(),
+            Some(snapshot.clone()),
+            "step {step}"
+        );
+        assert_eq!(
+            store.snapshot_scan_id(ACCOUNT).unwrap(),
+            Some(Some(expected.last().unwrap().0))
+        );
+    }
+    for (id, record, report) in &expected {
+        assert_eq!(
+            &store.results(*id, None).unwrap(),
+            &record.results,
+            "scan {id}"
+        );
+        assert_eq!(&store.results(*id, Some(ACCOUNT)).unwrap(), &record.results);
+        assert!(store.results(*id, Some("444455556666")).unwrap().is_empty());
+        let failing: Vec<_> = record
+            .results
+            .iter()
+            .filter(|r| r.status == "fail")
+            .cloned()
+            .collect();
+        assert_eq!(
+            store.results_with_status(*id, None, &["fail"]).unwrap(),
+            failing
+        );
+        assert_eq!(
+            &store.identities(*id, None).unwrap(),
+            &record.identities,
+            "scan {id}"
+        );
+        assert_eq!(&store.report_json(*id).unwrap(), report, "scan {id}");
+    }
+    // The same diffs and KPIs as from the full records.
+    let ids: Vec<i64> = expected.iter().map(|(id, _, _)| *id).collect();
+    let reference_ids: Vec<i64> = reference
+        .scans(&ScanFilter::default())
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    for pair in 1..ids.len() {
+        let mut ours =
+            serde_json::to_value(store.diff(ids[pair - 1], ids[pair], None).unwrap()).unwrap();
+        let mut theirs = serde_json::to_value(
+            reference
+                .diff(reference_ids[pair - 1], reference_ids[pair], None)
+                .unwrap(),
+        )
+        .unwrap();
+        for diff in [&mut ours, &mut theirs] {
+            if let Some(map) = diff.as_object_mut() {
+                // The two scans' summaries: their IDs and recording times.
+                map.remove("from");
+                map.remove("to");
+            }
+        }
+        assert_eq!(ours, theirs, "diff {pair}");
+    }
+    let options = KpiOptions {
+        account: None,
+        check: None,
+        since: None,
+        now: at("2026-04-01T00:00:00Z"),
+    };
+    let mut ours = serde_json::to_value(store.kpis(&options).unwrap()).unwrap();
+    let mut theirs = serde_json::to_value(reference.kpis(&options).unwrap()).unwrap();
+    for kpis in [&mut ours, &mut theirs] {
+        // Scan IDs differ between the two stores (the full scan in between).
+        strip_scan_ids(kpis);
+    }
+    assert_eq!(ours, theirs);
+    // Far fewer rows, and some records were written in full all the same
+    // (the big change, the chain's bound).
+    let rows = store.table_counts().unwrap()["scan_identities"];
+    let reference_rows = reference.table_counts().unwrap()["scan_identities"];
+    assert!(
+        rows * 3 < reference_rows,
+        "{rows} rows against {reference_rows}"
+    );
+    assert!(rows > 4 * 31, "{rows}: at least four full records");
+}
+
+fn strip_scan_ids(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|key, _| !key.contains("scan_id") && key != "latest_scan");
+            map.values_mut().for_each(strip_scan_ids);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_scan_ids),
+        _ => {}
+    }
+}
