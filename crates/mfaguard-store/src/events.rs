@@ -117,13 +117,8 @@ fn write_scan(db: &mut dyn Db, write: &ScanWrite<'_>) -> Result<i64> {
                     snapshot_patch.to_string().into(),
                 ],
             )?;
-            db.execute(
-                "UPDATE account_snapshots SET collected_at = ? WHERE account_id = ?",
-                &[
-                    time::format(write.snapshot.source.collected_at).into(),
-                    account.into(),
-                ],
-            )?;
+            // `account_snapshots` is left alone: rewriting any of its
+            // columns rewrites the whole snapshot's row.
             Ok(id)
         }
     }

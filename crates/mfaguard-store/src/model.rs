@@ -9,7 +9,9 @@ use mfaguard_core::config::Config;
 use mfaguard_core::identity::{Identity, IdentityType};
 use mfaguard_core::kpi::Coverage;
 use mfaguard_core::report::{CheckResult, Report, Status};
-use mfaguard_core::snapshot::{AuthorizationDetails, InlinePolicy, PolicyDocument, Snapshot};
+use mfaguard_core::snapshot::{
+    GroupDetail, InlinePolicy, PolicyDocument, RoleDetail, Snapshot, UserDetail,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::shard::Shard;
@@ -363,9 +365,16 @@ impl ScanRecord {
         shard: Option<Shard>,
         report_json: String,
     ) -> ScanRecord {
-        let by_account: HashMap<&str, &Snapshot> = snapshots
+        // Looked up once per identity: indexed, not searched (an account
+        // of 20,000 users would otherwise cost 400 million comparisons).
+        let by_account: HashMap<&str, Lookup<'_>> = snapshots
             .iter()
-            .map(|snapshot| (snapshot.account_id.as_deref().unwrap_or(""), snapshot))
+            .map(|snapshot| {
+                (
+                    snapshot.account_id.as_deref().unwrap_or(""),
+                    Lookup::of(snapshot),
+                )
+            })
             .collect();
         let mut accounts: Vec<AccountRecord> = Vec::new();
         for summary in &report.accounts {
@@ -464,12 +473,7 @@ impl ScanRecord {
         let identities = report
             .identities
             .iter()
-            .map(|identity| {
-                identity_record(
-                    identity,
-                    by_account.get(identity.account_id.as_str()).copied(),
-                )
-            })
+            .map(|identity| identity_record(identity, by_account.get(identity.account_id.as_str())))
             .collect();
         ScanRecord {
             scanned_at: report.generated_at,
@@ -495,15 +499,56 @@ impl ScanRecord {
     }
 }
 
-fn identity_record(identity: &Identity, snapshot: Option<&Snapshot>) -> IdentityRecord {
+/// A snapshot's credential report rows, users, groups and roles by key.
+struct Lookup<'a> {
+    report_rows: HashMap<&'a str, &'a mfaguard_core::credential_report::CredentialReportRow>,
+    users: HashMap<&'a str, &'a UserDetail>,
+    groups: HashMap<&'a str, &'a GroupDetail>,
+    roles: HashMap<&'a str, &'a RoleDetail>,
+}
+
+impl<'a> Lookup<'a> {
+    fn of(snapshot: &'a Snapshot) -> Lookup<'a> {
+        // The first of duplicates wins, as a search from the start would.
+        fn first<'a, T>(items: impl Iterator<Item = (&'a str, &'a T)>) -> HashMap<&'a str, &'a T> {
+            let mut map = HashMap::new();
+            for (key, item) in items {
+                map.entry(key).or_insert(item);
+            }
+            map
+        }
+        let details = snapshot.authorization_details.as_ref();
+        let users = details
+            .map(|d| d.user_detail_list.as_slice())
+            .unwrap_or_default();
+        let groups = details
+            .map(|d| d.group_detail_list.as_slice())
+            .unwrap_or_default();
+        let roles = details
+            .map(|d| d.role_detail_list.as_slice())
+            .unwrap_or_default();
+        Lookup {
+            report_rows: first(
+                snapshot
+                    .credential_report
+                    .rows
+                    .iter()
+                    .map(|row| (row.arn.as_str(), row)),
+            ),
+            users: first(users.iter().map(|user| (user.arn.as_str(), user))),
+            groups: first(
+                groups
+                    .iter()
+                    .map(|group| (group.group_name.as_str(), group)),
+            ),
+            roles: first(roles.iter().map(|role| (role.arn.as_str(), role))),
+        }
+    }
+}
+
+fn identity_record(identity: &Identity, snapshot: Option<&Lookup<'_>>) -> IdentityRecord {
     let password_last_changed = snapshot
-        .and_then(|snapshot| {
-            snapshot
-                .credential_report
-                .rows
-                .iter()
-                .find(|row| row.arn == identity.arn)
-        })
+        .and_then(|lookup| lookup.report_rows.get(identity.arn.as_str()))
         .and_then(|row| row.password_last_changed.value().copied())
         .map(crate::time::format);
     let mut mfa_devices: Vec<DeviceRecord> = identity
@@ -532,8 +577,7 @@ fn identity_record(identity: &Identity, snapshot: Option<&Snapshot>) -> Identity
     let mut groups = identity.groups.clone();
     groups.sort();
     let policies = snapshot
-        .and_then(|snapshot| snapshot.authorization_details.as_ref())
-        .map(|details| policies_of(details, identity))
+        .map(|lookup| policies_of(lookup, identity))
         .unwrap_or_default();
     IdentityRecord {
         account_id: identity.account_id.clone(),
@@ -561,7 +605,7 @@ fn identity_record(identity: &Identity, snapshot: Option<&Snapshot>) -> Identity
     }
 }
 
-fn policies_of(details: &AuthorizationDetails, identity: &Identity) -> Vec<String> {
+fn policies_of(lookup: &Lookup<'_>, identity: &Identity) -> Vec<String> {
     let mut out = Vec::new();
     let inline = |prefix: &str, list: &[InlinePolicy], out: &mut Vec<String>| {
         for policy in list {
@@ -574,11 +618,7 @@ fn policies_of(details: &AuthorizationDetails, identity: &Identity) -> Vec<Strin
     };
     match identity.kind {
         IdentityType::User => {
-            if let Some(user) = details
-                .user_detail_list
-                .iter()
-                .find(|user| user.arn == identity.arn)
-            {
+            if let Some(user) = lookup.users.get(identity.arn.as_str()) {
                 for policy in &user.attached_managed_policies {
                     out.push(format!("managed {}", policy.policy_arn));
                 }
@@ -588,11 +628,7 @@ fn policies_of(details: &AuthorizationDetails, identity: &Identity) -> Vec<Strin
                 }
                 for group_name in &user.group_list {
                     let prefix = format!("group {group_name}: ");
-                    if let Some(group) = details
-                        .group_detail_list
-                        .iter()
-                        .find(|group| &group.group_name == group_name)
-                    {
+                    if let Some(group) = lookup.groups.get(group_name.as_str()) {
                         for policy in &group.attached_managed_policies {
                             out.push(format!("{prefix}managed {}", policy.policy_arn));
                         }
@@ -602,11 +638,7 @@ fn policies_of(details: &AuthorizationDetails, identity: &Identity) -> Vec<Strin
             }
         }
         IdentityType::Role => {
-            if let Some(role) = details
-                .role_detail_list
-                .iter()
-                .find(|role| role.arn == identity.arn)
-            {
+            if let Some(role) = lookup.roles.get(identity.arn.as_str()) {
                 for policy in &role.attached_managed_policies {
                     out.push(format!("managed {}", policy.policy_arn));
                 }

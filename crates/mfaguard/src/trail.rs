@@ -193,6 +193,17 @@ pub fn run(args: TrailArgs) -> Result<u8> {
             report.inputs.files_failed.len()
         );
     }
+    // Nothing read is no evidence of anything: "no findings" would read
+    // as a clean trail.
+    if report.inputs.records == 0 && !report.inputs.files_failed.is_empty() {
+        let first = &report.inputs.files_failed[0];
+        bail!(
+            "no CloudTrail record could be read: {} failed (first: {}: {}); the figures are unknown",
+            mfaguard_core::words::count(report.inputs.files_failed.len(), "log file", "log files"),
+            first.path,
+            first.reason
+        );
+    }
     Ok(match args.fail_on.threshold() {
         Some(threshold) if report.findings_at_or_above(threshold) > 0 => EXIT_FINDINGS,
         _ => 0,

@@ -155,23 +155,45 @@ fn bad_arguments_and_inputs_exit_2_with_the_reason() {
     }
 }
 
+/// A file that cannot be read next to one that can: the figures are
+/// said to be partial. When no file could be read at all there are no
+/// figures: exit 2 (the report, listing the failures, is still written).
 #[test]
-fn a_partial_read_is_said_on_stderr() {
+fn a_partial_read_is_said_on_stderr_and_nothing_read_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let logs = dir
         .path()
         .join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/05");
     std::fs::create_dir_all(&logs).expect("mkdir");
     std::fs::write(logs.join("bad.json"), b"not json").expect("write");
-    let output = mfaguard(&[
-        "trail",
-        "--from",
-        dir.path().to_str().expect("utf-8"),
-        "--now",
-        NOW,
-    ]);
-    assert_eq!(output.status.code(), Some(0));
+    std::fs::write(logs.join("wrong-shape.json"), b"{\"Records\": 5}").expect("write");
+    let run = || {
+        mfaguard(&[
+            "trail",
+            "--from",
+            dir.path().to_str().expect("utf-8"),
+            "--now",
+            NOW,
+        ])
+    };
+    let output = run();
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no CloudTrail record could be read: 2 log files failed"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("PARTIAL:") && stdout.contains("bad.json"),
+        "{stdout}"
+    );
+
+    let good = repo().join("crates/mfaguard-trail/tests/fixtures/org-trail/AWSLogs/o-aa111bb222/111122223333/CloudTrail/us-east-1/2026/11/05/111122223333_CloudTrail_us-east-1_20261105T0950Z_Sgn1nEXAMPLE.json");
+    std::fs::copy(good, logs.join("good.json")).expect("copy");
+    let output = run();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("the figures are partial"), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
