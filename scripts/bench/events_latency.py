@@ -11,7 +11,15 @@ With --phases, the consumer runs with --verbose and its per-batch timings
 (`timing:` lines) are summarised: mean and p99 of each step, events per
 batch and IAM calls per batch.
 
+With --keep-users K the account stays at about K users however long the
+run: after each new user's event, the user created K events earlier is
+deleted in IAM and its DeleteUser event put too (not timed: it raises no
+alert). That is the shape for a long run of the consumer's memory, which
+otherwise grows with the account; RSS is then printed at each tenth of the
+run and its slope over the second half.
+
 Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R] [--phases]
+       [--keep-users K]
 """
 
 import argparse
@@ -113,6 +121,22 @@ def summarise_phases(log_path):
               f"last {values[-1]:.1f} ms")
 
 
+def put_iam_event(events, event_name, user_name):
+    """Puts a CloudTrail-shaped IAM event on EventBridge, as IAM would."""
+    detail = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "userName": "admin", "accountId": ACCOUNT,
+                         "arn": f"arn:aws:iam::{ACCOUNT}:user/admin"},
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "eventSource": "iam.amazonaws.com", "eventName": event_name,
+        "awsRegion": "us-east-1", "requestParameters": {"userName": user_name},
+        "eventID": str(uuid.uuid4()), "readOnly": False, "eventType": "AwsApiCall",
+        "recipientAccountId": ACCOUNT,
+    }
+    events.put_events(Entries=[{"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
+                                "Detail": json.dumps(detail)}])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -121,6 +145,8 @@ def main():
     parser.add_argument("--handlers", type=int, default=8)
     parser.add_argument("--phases", action="store_true",
                         help="run the consumer with --verbose and summarise its timings")
+    parser.add_argument("--keep-users", type=int, default=0,
+                        help="delete each user K events after its creation (a steady account)")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp()
@@ -176,6 +202,7 @@ def main():
 
         sent = {}
         rss = []
+        rss_times = []
         start = time.monotonic()
         for i in range(args.count):
             target = start + i / args.rate
@@ -185,21 +212,16 @@ def main():
             name = f"bench-user-{i:05d}"
             iam.create_user(UserName=name)
             iam.create_login_profile(UserName=name, Password="Initial-Passw0rd!")
-            detail = {
-                "eventVersion": "1.09",
-                "userIdentity": {"type": "IAMUser", "userName": "admin", "accountId": ACCOUNT,
-                                 "arn": f"arn:aws:iam::{ACCOUNT}:user/admin"},
-                "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "eventSource": "iam.amazonaws.com", "eventName": "CreateLoginProfile",
-                "awsRegion": "us-east-1", "requestParameters": {"userName": name},
-                "eventID": str(uuid.uuid4()), "readOnly": False, "eventType": "AwsApiCall",
-                "recipientAccountId": ACCOUNT,
-            }
             sent[name] = time.monotonic()
-            events.put_events(Entries=[{"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
-                                        "Detail": json.dumps(detail)}])
+            put_iam_event(events, "CreateLoginProfile", name)
+            if args.keep_users and i >= args.keep_users:
+                old = f"bench-user-{i - args.keep_users:05d}"
+                iam.delete_login_profile(UserName=old)
+                iam.delete_user(UserName=old)
+                put_iam_event(events, "DeleteUser", old)
             if i % 50 == 0:
                 rss.append(rss_kib(watcher.pid))
+                rss_times.append(time.monotonic() - start)
         injected = time.monotonic() - start
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -229,6 +251,18 @@ def main():
         if rss:
             print(f"consumer RSS: first {rss[0] / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB, "
                   f"last {rss[-1] / 1024:.0f} MiB ({len(rss)} samples)")
+        timed = [(t, r) for t, r in zip(rss_times, rss) if r]
+        if args.keep_users and len(timed) >= 10:
+            tenths = [timed[min(len(timed) - 1, k * len(timed) // 10)] for k in range(10)] + [timed[-1]]
+            print("consumer RSS over the run: " + ", ".join(
+                f"{t / 60:.1f} min {r / 1024:.0f} MiB" for t, r in tenths))
+            half = timed[len(timed) // 2:]
+            mean_t = sum(t for t, _ in half) / len(half)
+            mean_r = sum(r for _, r in half) / len(half)
+            slope = sum((t - mean_t) * (r - mean_r) for t, r in half) / max(
+                1e-9, sum((t - mean_t) ** 2 for t, _ in half))
+            print(f"RSS slope over the second half: {slope * 60 / 1024:+.2f} MiB/min "
+                  f"(account kept at {args.keep_users} users)")
         if args.phases:
             summarise_phases(log.name)
         return 0 if missing == 0 else 1
