@@ -214,11 +214,14 @@ impl MemberRole {
             role_arn: arn,
             current: tokio::sync::Mutex::new(None),
         });
+        // The session renews the credentials itself, ahead of their expiry;
+        // a cache of the SDK's in front of it would keep them longer.
         let config = base
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(RoleProvider(
                 session.clone(),
             )))
+            .identity_cache(aws_config::identity::IdentityCache::no_cache())
             .build();
         MemberRole { session, config }
     }
