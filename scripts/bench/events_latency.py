@@ -11,7 +11,14 @@ With --phases, the consumer runs with --verbose and its per-batch timings
 (`timing:` lines) are summarised: mean and p99 of each step, events per
 batch and IAM calls per batch.
 
-Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R] [--phases]
+With --org, moto holds an organisation (this account as management, one
+member account), the consumer runs with --org, and the events alternate
+between the two accounts; they are sent to the queue as the central bus
+delivers them (each with its own `account`), and latency is printed per
+account: the member's events are collected with the organisation role
+assumed in it, the management account's with the consumer's credentials.
+
+Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R] [--phases] [--org]
 """
 
 import argparse
@@ -121,6 +128,8 @@ def main():
     parser.add_argument("--handlers", type=int, default=8)
     parser.add_argument("--phases", action="store_true",
                         help="run the consumer with --verbose and summarise its timings")
+    parser.add_argument("--org", action="store_true",
+                        help="alternate events between the management account and a member account")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp()
@@ -147,6 +156,23 @@ def main():
         Attributes={"RedrivePolicy": json.dumps({
             "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bench-dlq", "maxReceiveCount": 5})},
     )["QueueUrl"]
+    # Clients acting in each account the events are made in.
+    iam_of = {ACCOUNT: iam}
+    if args.org:
+        orgs = session.client("organizations", endpoint_url=endpoint)
+        orgs.create_organization(FeatureSet="ALL")
+        member = orgs.create_account(AccountName="member", Email="member@example.com")[
+            "CreateAccountStatus"]["AccountId"]
+        assumed = session.client("sts", endpoint_url=endpoint).assume_role(
+            RoleArn=f"arn:aws:iam::{member}:role/moto-seed-admin", RoleSessionName="seed")["Credentials"]
+        iam_of[member] = boto3.session.Session(
+            aws_access_key_id=assumed["AccessKeyId"], aws_secret_access_key=assumed["SecretAccessKey"],
+            aws_session_token=assumed["SessionToken"], region_name="us-east-1",
+        ).client("iam", endpoint_url=endpoint)
+        # moto's credential report of an account without users has no rows.
+        iam_of[member].create_user(UserName="deploy")
+    accounts = sorted(iam_of, key=lambda a: a != ACCOUNT)
+    account_of = {}
     events.put_rule(Name="bench", EventPattern=json.dumps({"source": ["aws.iam"]}))
     events.put_targets(Rule="bench", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bench"}])
 
@@ -164,7 +190,7 @@ def main():
     watcher = subprocess.Popen(
         [args.binary, "watch", "--queue", queue_url, "--webhook", f"http://127.0.0.1:{hook_port}/",
          "--queue-wait", "1", "--visibility-timeout", "60", "--handlers", str(args.handlers),
-         "--every", "1d"] + (["--verbose"] if args.phases else []),
+         "--every", "1d"] + (["--verbose"] if args.phases else []) + (["--org"] if args.org else []),
         env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
@@ -183,21 +209,30 @@ def main():
             if delay > 0:
                 time.sleep(delay)
             name = f"bench-user-{i:05d}"
-            iam.create_user(UserName=name)
-            iam.create_login_profile(UserName=name, Password="Initial-Passw0rd!")
+            account = accounts[i % len(accounts)]
+            account_of[name] = account
+            iam_of[account].create_user(UserName=name)
+            iam_of[account].create_login_profile(UserName=name, Password="Initial-Passw0rd!")
             detail = {
                 "eventVersion": "1.09",
-                "userIdentity": {"type": "IAMUser", "userName": "admin", "accountId": ACCOUNT,
-                                 "arn": f"arn:aws:iam::{ACCOUNT}:user/admin"},
+                "userIdentity": {"type": "IAMUser", "userName": "admin", "accountId": account,
+                                 "arn": f"arn:aws:iam::{account}:user/admin"},
                 "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "eventSource": "iam.amazonaws.com", "eventName": "CreateLoginProfile",
                 "awsRegion": "us-east-1", "requestParameters": {"userName": name},
                 "eventID": str(uuid.uuid4()), "readOnly": False, "eventType": "AwsApiCall",
-                "recipientAccountId": ACCOUNT,
+                "recipientAccountId": account,
             }
             sent[name] = time.monotonic()
-            events.put_events(Entries=[{"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
-                                        "Detail": json.dumps(detail)}])
+            if args.org:
+                # As the central bus delivers a member's forwarded event.
+                sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({
+                    "version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
+                    "source": "aws.iam", "account": account, "time": detail["eventTime"],
+                    "region": "us-east-1", "resources": [], "detail": detail}))
+            else:
+                events.put_events(Entries=[{"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
+                                            "Detail": json.dumps(detail)}])
             if i % 50 == 0:
                 rss.append(rss_kib(watcher.pid))
         injected = time.monotonic() - start
@@ -221,6 +256,13 @@ def main():
                   f"max {max(latencies):.3f} s")
             print(f"sustained: {len(latencies) / (last - start):.1f} alerts/s "
                   f"(first event to last alert {last - start:.1f} s)")
+        if args.org:
+            for account in accounts:
+                own = [arrivals[n] - sent[n] for n in sent if n in arrivals and account_of[n] == account]
+                if own:
+                    role = "management (own credentials)" if account == ACCOUNT else "member (assumed role)"
+                    print(f"  account {account} {role}: {len(own)} alerts, p50 {percentile(own, 50):.3f} s, "
+                          f"p99 {percentile(own, 99):.3f} s, max {max(own):.3f} s")
         consumer_cpu = cpu_seconds(watcher.pid)
         moto_cpu = cpu_seconds(moto.pid)
         if consumer_cpu is not None and moto_cpu is not None:
