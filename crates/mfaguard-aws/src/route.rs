@@ -1,8 +1,8 @@
-//! Which account an event belongs to, whether this consumer covers it, and
-//! the credentials that collect it again: the caller's own account with the
-//! caller's credentials; with an organisation, each other member account
-//! with the role the organisation scan assumes there, kept for the
-//! consumer's lifetime and assumed again shortly before it expires.
+//! Routing of events to accounts: whether an event consumer covers an
+//! account, and the credentials that collect it again: the caller's own
+//! account with the caller's credentials; with an organisation, each other
+//! member account with the role the organisation scan assumes there, kept
+//! for the consumer's lifetime and assumed again shortly before it expires.
 
 use std::collections::HashMap;
 use std::sync::Arc;
