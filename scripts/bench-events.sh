@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Event-to-alert latency and sustained rate of `mfaguard watch --queue` on
 # moto (IAM, EventBridge, SQS) with a local webhook receiver; not a test.
-# Usage: scripts/bench-events.sh [--count N] [--rate EVENTS_PER_SECOND] [--handlers N] [--phases] [--keep-users K]
+# Usage: scripts/bench-events.sh [--count N] [--rate EVENTS_PER_SECOND] [--handlers N] [--phases] [--org] [--keep-users K]
 # Needs the test tools (scripts/install-test-tools.sh: moto and boto3 in .tools/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."

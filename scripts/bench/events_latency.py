@@ -11,6 +11,13 @@ With --phases, the consumer runs with --verbose and its per-batch timings
 (`timing:` lines) are summarised: mean and p99 of each step, events per
 batch and IAM calls per batch.
 
+With --org, moto holds an organisation (this account as management, one
+member account), the consumer runs with --org, and the events alternate
+between the two accounts; they are sent to the queue as the central bus
+delivers them (each with its own `account`), and latency is printed per
+account: the member's events are collected with the organisation role
+assumed in it, the management account's with the consumer's credentials.
+
 With --keep-users K the account stays at about K users however long the
 run: after each new user's event, the user created K events earlier is
 deleted in IAM and its DeleteUser event put too (not timed: it raises no
@@ -18,7 +25,7 @@ alert). That is the shape for a long run of the consumer's memory, which
 otherwise grows with the account; RSS is then printed at each tenth of the
 run and its slope over the second half.
 
-Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R] [--phases]
+Usage: python events_latency.py MFAGUARD_BINARY [--count N] [--rate R] [--phases] [--org]
        [--keep-users K]
 """
 
@@ -121,22 +128,6 @@ def summarise_phases(log_path):
               f"last {values[-1]:.1f} ms")
 
 
-def put_iam_event(events, event_name, user_name):
-    """Puts a CloudTrail-shaped IAM event on EventBridge, as IAM would."""
-    detail = {
-        "eventVersion": "1.09",
-        "userIdentity": {"type": "IAMUser", "userName": "admin", "accountId": ACCOUNT,
-                         "arn": f"arn:aws:iam::{ACCOUNT}:user/admin"},
-        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "eventSource": "iam.amazonaws.com", "eventName": event_name,
-        "awsRegion": "us-east-1", "requestParameters": {"userName": user_name},
-        "eventID": str(uuid.uuid4()), "readOnly": False, "eventType": "AwsApiCall",
-        "recipientAccountId": ACCOUNT,
-    }
-    events.put_events(Entries=[{"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
-                                "Detail": json.dumps(detail)}])
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -147,6 +138,8 @@ def main():
                         help="run the consumer with --verbose and summarise its timings")
     parser.add_argument("--keep-users", type=int, default=0,
                         help="delete each user K events after its creation (a steady account)")
+    parser.add_argument("--org", action="store_true",
+                        help="alternate events between the management account and a member account")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp()
@@ -173,6 +166,23 @@ def main():
         Attributes={"RedrivePolicy": json.dumps({
             "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bench-dlq", "maxReceiveCount": 5})},
     )["QueueUrl"]
+    # Clients acting in each account the events are made in.
+    iam_of = {ACCOUNT: iam}
+    if args.org:
+        orgs = session.client("organizations", endpoint_url=endpoint)
+        orgs.create_organization(FeatureSet="ALL")
+        member = orgs.create_account(AccountName="member", Email="member@example.com")[
+            "CreateAccountStatus"]["AccountId"]
+        assumed = session.client("sts", endpoint_url=endpoint).assume_role(
+            RoleArn=f"arn:aws:iam::{member}:role/moto-seed-admin", RoleSessionName="seed")["Credentials"]
+        iam_of[member] = boto3.session.Session(
+            aws_access_key_id=assumed["AccessKeyId"], aws_secret_access_key=assumed["SecretAccessKey"],
+            aws_session_token=assumed["SessionToken"], region_name="us-east-1",
+        ).client("iam", endpoint_url=endpoint)
+        # moto's credential report of an account without users has no rows.
+        iam_of[member].create_user(UserName="deploy")
+    accounts = sorted(iam_of, key=lambda a: a != ACCOUNT)
+    account_of = {}
     events.put_rule(Name="bench", EventPattern=json.dumps({"source": ["aws.iam"]}))
     events.put_targets(Rule="bench", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bench"}])
 
@@ -190,7 +200,7 @@ def main():
     watcher = subprocess.Popen(
         [args.binary, "watch", "--queue", queue_url, "--webhook", f"http://127.0.0.1:{hook_port}/",
          "--queue-wait", "1", "--visibility-timeout", "60", "--handlers", str(args.handlers),
-         "--every", "1d"] + (["--verbose"] if args.phases else []),
+         "--every", "1d"] + (["--verbose"] if args.phases else []) + (["--org"] if args.org else []),
         env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
@@ -199,6 +209,28 @@ def main():
             if time.time() > deadline or watcher.poll() is not None:
                 sys.exit("the consumer did not start: " + open(log.name).read())
             time.sleep(0.1)
+
+        def send_event(account, event_name, user_name):
+            """Puts a CloudTrail-shaped IAM event where IAM would."""
+            detail = {
+                "eventVersion": "1.09",
+                "userIdentity": {"type": "IAMUser", "userName": "admin", "accountId": account,
+                                 "arn": f"arn:aws:iam::{account}:user/admin"},
+                "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "eventSource": "iam.amazonaws.com", "eventName": event_name,
+                "awsRegion": "us-east-1", "requestParameters": {"userName": user_name},
+                "eventID": str(uuid.uuid4()), "readOnly": False, "eventType": "AwsApiCall",
+                "recipientAccountId": account,
+            }
+            if args.org:
+                # As the central bus delivers a member's forwarded event.
+                sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({
+                    "version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
+                    "source": "aws.iam", "account": account, "time": detail["eventTime"],
+                    "region": "us-east-1", "resources": [], "detail": detail}))
+            else:
+                events.put_events(Entries=[{"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
+                                            "Detail": json.dumps(detail)}])
 
         sent = {}
         rss = []
@@ -210,15 +242,17 @@ def main():
             if delay > 0:
                 time.sleep(delay)
             name = f"bench-user-{i:05d}"
-            iam.create_user(UserName=name)
-            iam.create_login_profile(UserName=name, Password="Initial-Passw0rd!")
+            account = accounts[i % len(accounts)]
+            account_of[name] = account
+            iam_of[account].create_user(UserName=name)
+            iam_of[account].create_login_profile(UserName=name, Password="Initial-Passw0rd!")
             sent[name] = time.monotonic()
-            put_iam_event(events, "CreateLoginProfile", name)
+            send_event(account, "CreateLoginProfile", name)
             if args.keep_users and i >= args.keep_users:
                 old = f"bench-user-{i - args.keep_users:05d}"
-                iam.delete_login_profile(UserName=old)
-                iam.delete_user(UserName=old)
-                put_iam_event(events, "DeleteUser", old)
+                iam_of[account_of[old]].delete_login_profile(UserName=old)
+                iam_of[account_of[old]].delete_user(UserName=old)
+                send_event(account_of[old], "DeleteUser", old)
             if i % 50 == 0:
                 rss.append(rss_kib(watcher.pid))
                 rss_times.append(time.monotonic() - start)
@@ -243,6 +277,13 @@ def main():
                   f"max {max(latencies):.3f} s")
             print(f"sustained: {len(latencies) / (last - start):.1f} alerts/s "
                   f"(first event to last alert {last - start:.1f} s)")
+        if args.org:
+            for account in accounts:
+                own = [arrivals[n] - sent[n] for n in sent if n in arrivals and account_of[n] == account]
+                if own:
+                    role = "management (own credentials)" if account == ACCOUNT else "member (assumed role)"
+                    print(f"  account {account} {role}: {len(own)} alerts, p50 {percentile(own, 50):.3f} s, "
+                          f"p99 {percentile(own, 99):.3f} s, max {max(own):.3f} s")
         consumer_cpu = cpu_seconds(watcher.pid)
         moto_cpu = cpu_seconds(moto.pid)
         if consumer_cpu is not None and moto_cpu is not None:

@@ -10,6 +10,7 @@ mod org;
 mod pages;
 mod queue;
 mod recollect;
+mod route;
 mod security_hub;
 mod trail_lookup;
 mod trail_s3;
@@ -25,9 +26,10 @@ pub use aws_config::SdkConfig;
 pub use account::AccountCollector;
 pub use error::CollectError;
 pub use observe::{CallCounter, CallTally, Pacer};
-pub use org::{collect_organization, AccountFilter, AccountOutcome, OrgOptions};
+pub use org::{collect_organization, role_arn, AccountFilter, AccountOutcome, OrgOptions};
 pub use queue::{EventQueue, QueueMessage};
 pub use recollect::recollect;
+pub use route::{AccountRouter, Coverage};
 pub use security_hub::{
     finding_of_asff, import_findings, ImportOutcome, RejectedFinding, BATCH_SIZE,
 };

@@ -33,6 +33,19 @@ pub struct OrgOptions {
     pub keep: Option<AccountFilter>,
 }
 
+impl OrgOptions {
+    /// Whether `--accounts` and `--shard` leave the account in.
+    pub fn selects(&self, account_id: &str) -> bool {
+        self.accounts
+            .as_ref()
+            .is_none_or(|wanted| wanted.iter().any(|id| id == account_id))
+            && self
+                .keep
+                .as_ref()
+                .is_none_or(|AccountFilter(keep)| keep(account_id))
+    }
+}
+
 /// A predicate on account IDs.
 #[derive(Clone)]
 pub struct AccountFilter(pub Arc<dyn Fn(&str) -> bool + Send + Sync>);
@@ -84,34 +97,7 @@ pub async fn collect_organization(
     let observer = Observer::new(org_calls.clone(), Pacer::default());
     let caller = caller_account(config, options, &observer).await?;
     let orgs = observer.organizations(config);
-    let fail = |action: &str, err: &dyn ClassifyErr| err.classify(action, options);
-
-    let mut accounts: Vec<(String, String)> = Vec::new();
-    let mut pages = Pages::new("organizations:ListAccounts");
-    let mut token: Option<String> = None;
-    loop {
-        observer.pacer().wait().await;
-        let page = orgs
-            .list_accounts()
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|err| fail("organizations:ListAccounts", &err))?;
-        for account in page.accounts() {
-            if account.status() == Some(&AccountStatus::Active) {
-                if let Some(id) = account.id() {
-                    accounts.push((
-                        id.to_string(),
-                        account.name().unwrap_or_default().to_string(),
-                    ));
-                }
-            }
-        }
-        match pages.next(None, page.next_token())? {
-            Some(next) => token = Some(next),
-            None => break,
-        }
-    }
+    let mut accounts = active_accounts(&orgs, options, &observer).await?;
     // SCPs do not restrict the management account: its identities must not
     // be judged under them.
     observer.pacer().wait().await;
@@ -136,11 +122,8 @@ pub async fn collect_organization(
                 });
             }
         }
-        accounts.retain(|(id, _)| wanted.contains(id));
     }
-    if let Some(AccountFilter(keep)) = &org.keep {
-        accounts.retain(|(id, _)| keep(id));
-    }
+    accounts.retain(|(id, _)| org.selects(id));
     accounts.sort();
 
     let total = accounts.len();
@@ -199,6 +182,43 @@ fn outcome_id(outcome: &AccountOutcome) -> &str {
         AccountOutcome::Collected(snapshot) => snapshot.account_id.as_deref().unwrap_or_default(),
         AccountOutcome::Failed { account_id, .. } => account_id,
     }
+}
+
+/// The organisation's active accounts, ID and name (`ListAccounts`, every
+/// page).
+pub(crate) async fn active_accounts(
+    orgs: &OrgClient,
+    options: &LiveOptions,
+    observer: &Observer,
+) -> Result<Vec<(String, String)>, CollectError> {
+    let fail = |action: &str, err: &dyn ClassifyErr| err.classify(action, options);
+    let mut accounts: Vec<(String, String)> = Vec::new();
+    let mut pages = Pages::new("organizations:ListAccounts");
+    let mut token: Option<String> = None;
+    loop {
+        observer.pacer().wait().await;
+        let page = orgs
+            .list_accounts()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|err| fail("organizations:ListAccounts", &err))?;
+        for account in page.accounts() {
+            if account.status() == Some(&AccountStatus::Active) {
+                if let Some(id) = account.id() {
+                    accounts.push((
+                        id.to_string(),
+                        account.name().unwrap_or_default().to_string(),
+                    ));
+                }
+            }
+        }
+        match pages.next(None, page.next_token())? {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok(accounts)
 }
 
 /// The accounts an organisation scan knows by their role.
@@ -265,18 +285,41 @@ async fn assume(
     account_id: &str,
     role_name: &str,
 ) -> Result<SdkConfig, CollectError> {
+    let credentials =
+        assume_role_credentials(config, options, observer, &role_arn(account_id, role_name))
+            .await?;
+    Ok(config
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .build())
+}
+
+/// The ARN of the role `role_name` in the account.
+pub fn role_arn(account_id: &str, role_name: &str) -> String {
     let partition = "aws";
-    let role_arn = format!("arn:{partition}:iam::{account_id}:role/{role_name}");
+    format!("arn:{partition}:iam::{account_id}:role/{role_name}")
+}
+
+/// Temporary credentials of `role_arn` (`sts:AssumeRole` with the
+/// credentials of `config`), with their expiry.
+pub(crate) async fn assume_role_credentials(
+    config: &SdkConfig,
+    options: &LiveOptions,
+    observer: &Observer,
+    role_arn: &str,
+) -> Result<aws_credential_types::Credentials, CollectError> {
     observer.pacer().wait().await;
     let output = observer
         .sts(config)
         .assume_role()
-        .role_arn(&role_arn)
+        .role_arn(role_arn)
         .role_session_name("mfaguard")
         .send()
         .await
         .map_err(|err| CollectError::AssumeRole {
-            role_arn: role_arn.clone(),
+            role_arn: role_arn.to_string(),
             message: classify(
                 "sts:AssumeRole",
                 &err,
@@ -288,23 +331,17 @@ async fn assume(
     let credentials = output
         .credentials()
         .ok_or_else(|| CollectError::AssumeRole {
-            role_arn: role_arn.clone(),
+            role_arn: role_arn.to_string(),
             message: "no credentials in the answer".to_string(),
         })?;
     let expiry = std::time::SystemTime::try_from(*credentials.expiration()).ok();
-    let provider = aws_credential_types::Credentials::new(
+    Ok(aws_credential_types::Credentials::new(
         credentials.access_key_id(),
         credentials.secret_access_key(),
         Some(credentials.session_token().to_string()),
         expiry,
         "mfaguard-assume-role",
-    );
-    Ok(config
-        .to_builder()
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-        )
-        .build())
+    ))
 }
 
 /// The SCPs along the account's path: root first, then each OU, then the

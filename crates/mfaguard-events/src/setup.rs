@@ -24,6 +24,9 @@ pub struct SetupOptions {
     pub max_receives: u32,
     /// Seconds a received message is hidden while it is handled.
     pub visibility_timeout: u32,
+    /// With an organisation (`watch --org`): the role the consumer assumes
+    /// in member accounts, which its policy must allow.
+    pub org_role: Option<String>,
 }
 
 impl Default for SetupOptions {
@@ -33,6 +36,7 @@ impl Default for SetupOptions {
             signin_regions: vec![IAM_REGION.to_string()],
             max_receives: 5,
             visibility_timeout: 300,
+            org_role: None,
         }
     }
 }
@@ -82,6 +86,18 @@ pub fn validate(options: &SetupOptions) -> Result<(), String> {
                 .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
         if !plausible {
             return Err(format!("`{region}` is not a region name such as eu-west-1"));
+        }
+    }
+    if let Some(role) = &options.org_role {
+        // IAM role names: 1 to 64 of letters, digits and `+=,.@_-`.
+        let valid = (1..=64).contains(&role.len())
+            && role
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+        if !valid {
+            return Err(format!(
+                "role name `{role}`: use 1 to 64 letters, digits or `+=,.@_-`"
+            ));
         }
     }
     if !(1..=1000).contains(&options.max_receives) {
@@ -150,16 +166,34 @@ const CONSUMER_QUEUE_ACTIONS: &[&str] = &[
     "sqs:GetQueueAttributes",
 ];
 
+/// The organisation calls of `watch --org`: the account list (which
+/// events are covered) and the service control policies of a full scan.
+const CONSUMER_ORG_ACTIONS: &[&str] = &[
+    "organizations:ListAccounts",
+    "organizations:DescribeOrganization",
+    "organizations:ListParents",
+    "organizations:ListPoliciesForTarget",
+    "organizations:DescribePolicy",
+];
+
+/// The role `watch --org` assumes, in any member account.
+fn member_role_arn(role: &str) -> String {
+    format!("arn:aws:iam::*:role/{role}")
+}
+
 /// The consumer's policy, with the queue's ARN as given (a literal or a
-/// template reference).
-fn consumer_policy(queue_arn: Value) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ConsumeEvents", "Effect": "Allow", "Action": CONSUMER_QUEUE_ACTIONS, "Resource": queue_arn},
-            {"Sid": "CollectAgain", "Effect": "Allow", "Action": CONSUMER_IAM_ACTIONS, "Resource": "*"}
-        ]
-    })
+/// template reference); with an organisation role, the organisation reads
+/// and the assumption of that role in member accounts.
+fn consumer_policy(queue_arn: Value, org_role: Option<&str>) -> Value {
+    let mut statements = vec![
+        json!({"Sid": "ConsumeEvents", "Effect": "Allow", "Action": CONSUMER_QUEUE_ACTIONS, "Resource": queue_arn}),
+        json!({"Sid": "CollectAgain", "Effect": "Allow", "Action": CONSUMER_IAM_ACTIONS, "Resource": "*"}),
+    ];
+    if let Some(role) = org_role {
+        statements.push(json!({"Sid": "ReadOrganization", "Effect": "Allow", "Action": CONSUMER_ORG_ACTIONS, "Resource": "*"}));
+        statements.push(json!({"Sid": "AssumeMemberRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": member_role_arn(role)}));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
 }
 
 /// A plain description: rules per region, queues, policies.
@@ -204,8 +238,13 @@ pub fn json_plan(options: &SetupOptions) -> Value {
                 ]}}
             }]
         },
-        "consumer_policy": consumer_policy(json!(queue_arn)),
-        "watch": format!("mfaguard watch --queue https://sqs.{IAM_REGION}.amazonaws.com/${{AccountId}}/{} --webhook URL", options.queue_name),
+        "consumer_policy": consumer_policy(json!(queue_arn), options.org_role.as_deref()),
+        "watch": format!(
+            "mfaguard watch{} --queue https://sqs.{IAM_REGION}.amazonaws.com/${{AccountId}}/{} --webhook URL",
+            options.org_role.as_ref().map(|role| format!(" --org --role {role}")).unwrap_or_default(),
+            options.queue_name
+        ),
+        "member_accounts": "not set up here: each member account needs rules forwarding its IAM and sign-in events to this account's default bus in us-east-1, and this bus a policy allowing the organisation to put events (see docs/events.md, Organisations)",
     })
 }
 
@@ -276,7 +315,7 @@ pub fn cloudformation(options: &SetupOptions) -> Value {
                 "Properties": {
                     "ManagedPolicyName": "mfaguard-events-consumer",
                     "Description": "What mfaguard watch --queue needs: consume the queue, collect changed identities again",
-                    "PolicyDocument": consumer_policy(queue_arn.clone())
+                    "PolicyDocument": consumer_policy(queue_arn.clone(), options.org_role.as_deref())
                 }
             }
         },
@@ -389,8 +428,16 @@ pub fn terraform(options: &SetupOptions) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let organization = match &options.org_role {
+        Some(role) => format!(
+            "      {{ Sid = \"ReadOrganization\", Effect = \"Allow\", Action = [{}], Resource = \"*\" }},\n      {{ Sid = \"AssumeMemberRole\", Effect = \"Allow\", Action = \"sts:AssumeRole\", Resource = {} }},\n",
+            actions(CONSUMER_ORG_ACTIONS),
+            hcl_string(&member_role_arn(role))
+        ),
+        None => String::new(),
+    };
     out.push_str(&format!(
-        "resource \"aws_iam_policy\" \"consumer\" {{\n  name        = \"mfaguard-events-consumer\"\n  description = \"What mfaguard watch --queue needs: consume the queue, collect changed identities again\"\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [\n      {{ Sid = \"ConsumeEvents\", Effect = \"Allow\", Action = [{}], Resource = aws_sqs_queue.events.arn }},\n      {{ Sid = \"CollectAgain\", Effect = \"Allow\", Action = [{}], Resource = \"*\" }},\n    ]\n  }})\n}}\n\n",
+        "resource \"aws_iam_policy\" \"consumer\" {{\n  name        = \"mfaguard-events-consumer\"\n  description = \"What mfaguard watch --queue needs: consume the queue, collect changed identities again\"\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [\n      {{ Sid = \"ConsumeEvents\", Effect = \"Allow\", Action = [{}], Resource = aws_sqs_queue.events.arn }},\n      {{ Sid = \"CollectAgain\", Effect = \"Allow\", Action = [{}], Resource = \"*\" }},\n{organization}    ]\n  }})\n}}\n\n",
         actions(CONSUMER_QUEUE_ACTIONS),
         actions(CONSUMER_IAM_ACTIONS)
     ));

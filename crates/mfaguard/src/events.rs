@@ -42,6 +42,10 @@ pub struct SetupArgs {
     /// Seconds a received message is hidden while it is handled.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     visibility_timeout: u32,
+    /// With an organisation (`watch --org --role NAME`): allow the consumer
+    /// the organisation reads and assuming this role in member accounts.
+    #[arg(long, value_name = "NAME")]
+    org_role: Option<String>,
     /// Write here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -59,6 +63,7 @@ pub fn run(command: EventsCommand) -> Result<u8> {
         signin_regions: regions,
         max_receives: args.max_receives,
         visibility_timeout: args.visibility_timeout,
+        org_role: args.org_role.clone(),
     };
     if let Err(message) = setup::validate(&options) {
         bail!(message);
@@ -76,6 +81,11 @@ pub fn run(command: EventsCommand) -> Result<u8> {
             .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?,
         None => crate::output::write_stdout(&text)?,
     }
+    // Rules see only the events of the account they are deployed in.
+    eprintln!(
+        "note: this sets up the account it is deployed in; an organisation's member accounts need rules forwarding their events to this account's default bus in {}, which setup does not write (docs/events.md, Organisations)",
+        setup::IAM_REGION
+    );
     Ok(0)
 }
 

@@ -136,6 +136,21 @@ impl LiveArgs {
     }
 }
 
+impl LiveArgs {
+    /// With `--org`: the role, the accounts and the shard, as the
+    /// organisation scan and the event consumer both choose them.
+    pub(crate) fn org_options(&self, shard: Option<mfaguard_store::Shard>) -> Option<OrgOptions> {
+        self.org.then(|| OrgOptions {
+            role_name: self.role.clone(),
+            accounts: self.accounts.clone(),
+            concurrency: self.concurrency,
+            keep: shard.map(|shard| {
+                mfaguard_aws::AccountFilter(std::sync::Arc::new(move |id: &str| shard.contains(id)))
+            }),
+        })
+    }
+}
+
 fn failed_account(
     account_id: String,
     name: String,
@@ -176,7 +191,7 @@ pub fn collect(
         .context("cannot start the async runtime")?;
     let collected = runtime.block_on(async {
         let config = mfaguard_aws::load_config(&options).await;
-        if !args.org {
+        let Some(org) = args.org_options(shard) else {
             let calls = CallCounter::default();
             return Ok::<_, anyhow::Error>(
                 match mfaguard_aws::collect_account(&config, &options, &calls).await {
@@ -198,14 +213,6 @@ pub fn collect(
                     },
                 },
             );
-        }
-        let org = OrgOptions {
-            role_name: args.role.clone(),
-            accounts: args.accounts.clone(),
-            concurrency: args.concurrency,
-            keep: shard.map(|shard| {
-                mfaguard_aws::AccountFilter(std::sync::Arc::new(move |id: &str| shard.contains(id)))
-            }),
         };
         let bar = progress_bar();
         let progress = |done: usize, total: usize| {

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use mfaguard_aws::{CallCounter, EventQueue, LiveOptions, QueueMessage, SdkConfig};
+use mfaguard_aws::{
+    AccountRouter, CallCounter, Coverage, EventQueue, LiveOptions, OrgOptions, QueueMessage,
+    SdkConfig,
+};
 use mfaguard_core::Config;
 use mfaguard_events::{Event, Relevance, SignIn, SignInIdentity};
 use mfaguard_store::alerts::{alerts_against, previous_from, Previous};
@@ -44,7 +47,9 @@ pub struct QueueSettings {
 /// What every handler shares.
 struct Consumer {
     queue: EventQueue,
-    sdk: SdkConfig,
+    /// Which accounts this consumer covers, and the credentials that
+    /// collect each.
+    router: AccountRouter,
     options: LiveOptions,
     config: Config,
     location: Location,
@@ -101,11 +106,14 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
-/// Runs until `stop` is set.
+/// Runs until `stop` is set. With `org`, the events of the organisation's
+/// accounts (as `--accounts` narrows them) are collected again with the
+/// role the organisation scan assumes in each.
 #[allow(clippy::too_many_arguments)]
 pub fn consume(
     settings: &QueueSettings,
     options: LiveOptions,
+    org: Option<OrgOptions>,
     config: Config,
     location: Location,
     delivery: Option<Delivery>,
@@ -120,6 +128,10 @@ pub fn consume(
     runtime.block_on(async {
         let sdk = mfaguard_aws::load_config(&options).await;
         let queue = EventQueue::new(&sdk, &settings.url, options.max_attempts);
+        let router = AccountRouter::new(&sdk, &options, org)
+            .await
+            .context("finding which accounts' events this consumer handles")?;
+        print_routing(&router);
         let redrive = queue
             .redrive_policy()
             .await
@@ -136,7 +148,7 @@ pub fn consume(
         }
         let consumer = Arc::new(Consumer {
             queue,
-            sdk,
+            router,
             options,
             config,
             location,
@@ -210,7 +222,11 @@ impl Consumer {
                 }
                 Ok(())
             }
-            Relevance::Change(_) | Relevance::SignIn(_) => self.process(&event).await,
+            Relevance::Change(_) | Relevance::SignIn(_) => match self.covers(&event).await {
+                Ok(true) => self.process(&event).await,
+                Ok(false) => Ok(()),
+                Err(err) => Err(err),
+            },
         };
         phases.lap("handled (with its account's batch)");
         match outcome {
@@ -230,6 +246,34 @@ impl Consumer {
                 event.event_id, event.event_name, event.account_id, message.receive_count
             ),
         }
+    }
+
+    /// Whether this consumer handles the event's account. An event of
+    /// another account is logged and its message deleted: nothing is
+    /// recorded for it, and left in the queue it would only come back
+    /// until the dead-letter queue. Not knowing (the account list could
+    /// not be read) is an error: the message stays.
+    async fn covers(&self, event: &Event) -> Result<bool> {
+        match self.router.coverage(&event.account_id).await {
+            Ok(Coverage::Covered) => Ok(true),
+            Ok(Coverage::NotCovered(why)) => {
+                eprintln!(
+                    "event {} ({} in account {}): not handled by this consumer: {why}; message deleted",
+                    event.event_id, event.event_name, event.account_id
+                );
+                Ok(false)
+            }
+            Err(err) => Err(anyhow::Error::new(err).context(format!(
+                "deciding whether account {} is covered",
+                event.account_id
+            ))),
+        }
+    }
+
+    /// The SDK configuration that collects the account: the consumer's own
+    /// credentials for its account, the organisation role's for another.
+    async fn sdk_for(&self, account: &str) -> Result<SdkConfig> {
+        Ok(self.router.config_for(account).await?)
     }
 
     async fn poison(&self, message: &QueueMessage, why: &str) {
@@ -344,6 +388,7 @@ impl Consumer {
             .filter(|e| matches!(e.relevance, Relevance::Change(_)))
             .collect();
         let account = &changes[0].account_id;
+        let sdk = self.sdk_for(account).await?;
         let baseline = match kept.take() {
             Some(baseline) if is_current(&mut store, account, &baseline)? => {
                 phases.lap("baseline check");
@@ -366,14 +411,9 @@ impl Consumer {
             }
         };
         let calls = CallCounter::default();
-        let recollected = mfaguard_aws::recollect(
-            &self.sdk,
-            &self.options,
-            &baseline.snapshot,
-            &subjects,
-            &calls,
-        )
-        .await;
+        let recollected =
+            mfaguard_aws::recollect(&sdk, &self.options, &baseline.snapshot, &subjects, &calls)
+                .await;
         // Nothing was written yet: what is kept stays right.
         let baseline = kept.insert(baseline);
         let patched = recollected.with_context(|| {
@@ -478,6 +518,20 @@ impl Consumer {
             }
         }
         Ok((recorded, kept))
+    }
+}
+
+/// Says which accounts' events are handled, and with which credentials.
+fn print_routing(router: &AccountRouter) {
+    match router.role_name() {
+        Some(role) => eprintln!(
+            "events of account {} are collected with its own credentials, those of the organisation's other accounts with the role {role} in each",
+            router.caller()
+        ),
+        None => eprintln!(
+            "events of account {} are handled; other accounts' are deleted unhandled (--org routes an organisation's)",
+            router.caller()
+        ),
     }
 }
 

@@ -257,6 +257,7 @@ fn watch_queue(
         let result = crate::queue::consume(
             &settings,
             options,
+            args.live.org_options(None),
             config,
             location.clone(),
             delivery.clone(),

@@ -185,10 +185,15 @@ async fn create_queues(config: &aws_config::SdkConfig, max_receives: u32) -> Que
 
 /// A CloudTrail record of an IAM call by `admin`, as EventBridge carries it.
 fn iam_call(event_id: &str, name: &str, request: Value) -> String {
+    iam_call_in(ACCOUNT, event_id, name, request)
+}
+
+/// The same, made in `account`.
+fn iam_call_in(account: &str, event_id: &str, name: &str, request: Value) -> String {
     json!({
         "eventVersion": "1.09",
-        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{ACCOUNT}:user/admin"),
-                          "accountId": ACCOUNT, "userName": "admin"},
+        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{account}:user/admin"),
+                          "accountId": account, "userName": "admin"},
         "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "eventSource": "iam.amazonaws.com",
         "eventName": name,
@@ -198,9 +203,58 @@ fn iam_call(event_id: &str, name: &str, request: Value) -> String {
         "eventID": event_id,
         "readOnly": false,
         "eventType": "AwsApiCall",
-        "recipientAccountId": ACCOUNT
+        "recipientAccountId": account
     })
     .to_string()
+}
+
+/// An IAM call made in `account` as the queue receives it from the
+/// central bus (a member account's rule or an organisation trail forwards
+/// it there; the envelope keeps the member's `account`).
+async fn send_member_event(
+    config: &aws_config::SdkConfig,
+    queue: &str,
+    account: &str,
+    detail: String,
+) {
+    let detail: Value = serde_json::from_str(&detail).unwrap();
+    let envelope = json!({
+        "version": "0",
+        "id": format!("envelope-{}", detail["eventID"].as_str().unwrap()),
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.iam",
+        "account": account,
+        "time": detail["eventTime"],
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    });
+    aws_sdk_sqs::Client::new(config)
+        .send_message()
+        .queue_url(queue)
+        .message_body(envelope.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Messages in the queue: (visible, in flight).
+async fn messages_left(config: &aws_config::SdkConfig, queue: &str) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let attributes = aws_sdk_sqs::Client::new(config)
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    let counts = attributes.attributes().unwrap();
+    let count = |name| counts.get(&name).cloned().unwrap_or_default();
+    (
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
 }
 
 async fn put_event(config: &aws_config::SdkConfig, detail: String) {
@@ -454,13 +508,18 @@ struct Setup {
 }
 
 fn setup(test: &str) -> Option<Setup> {
+    setup_with(test, 5)
+}
+
+/// The same, with a poison message dead after `max_receives` receives.
+fn setup_with(test: &str, max_receives: u32) -> Option<Setup> {
     let python = python_or_skip(test)?;
     let moto = Moto::start(&python, &json!({ACCOUNT: {"mfa_active": true}}), &[]);
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("history.sqlite").display().to_string();
     let rt = runtime();
     let config = rt.block_on(moto.sdk_config("testing", "testing", None));
-    let queues = rt.block_on(create_queues(&config, 5));
+    let queues = rt.block_on(create_queues(&config, max_receives));
     Some(Setup {
         python,
         moto,
@@ -833,28 +892,10 @@ fn queue_without_redrive_policy_moves_poison_to_the_given_dead_letter_queue() {
     assert_eq!(dead, vec!["[1, 2".to_string()]);
     watcher.wait_for("moved poison message", Duration::from_secs(5));
     // Gone from the queue itself (deleted, not only hidden).
-    let attributes = s.rt.block_on(async {
-        sqs.get_queue_attributes()
-            .queue_url(&plain)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(
-                aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-            )
-            .send()
-            .await
-            .unwrap()
-    });
-    let counts = attributes.attributes().unwrap();
-    for name in [
-        aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages,
-        aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-    ] {
-        assert_eq!(
-            counts.get(&name).map(String::as_str),
-            Some("0"),
-            "{counts:?}"
-        );
-    }
+    assert_eq!(
+        s.rt.block_on(messages_left(&s.config, &plain)),
+        ("0".to_string(), "0".to_string())
+    );
     assert!(s.receiver.delivered().is_empty());
 }
 
@@ -929,4 +970,312 @@ fn event_records_read_back_as_a_full_scan_of_the_account() {
         "{:#?}",
         serde_json::to_value(&diff).unwrap()
     );
+}
+
+/// The scans the store holds of `account` (`mfaguard history`).
+fn scans_of(store: &str, account: &str) -> Vec<Value> {
+    let output = Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(["history", "--account", account, "--format", "json"])
+        .env("MFAGUARD_STORE", store)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice::<Value>(&output.stdout)
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+/// Credentials acting in a member account (moto's seeding role there).
+async fn member_config(
+    moto: &Moto,
+    config: &aws_config::SdkConfig,
+    account: &str,
+) -> aws_config::SdkConfig {
+    let assumed = aws_sdk_sts::Client::new(config)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/moto-seed-admin"))
+        .role_session_name("seed")
+        .send()
+        .await
+        .unwrap();
+    let credentials = assumed.credentials().unwrap();
+    moto.sdk_config(
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        Some(credentials.session_token()),
+    )
+    .await
+}
+
+/// `watch --org --queue` routes each event to its account: a console user
+/// created without MFA in a member account alerts once, naming the member,
+/// and is recorded under it; an account whose role cannot be assumed
+/// records nothing and keeps its message (which reaches the dead-letter
+/// queue, with an error naming the account and the role); an account left
+/// out by `--accounts` and one outside the organisation are deleted
+/// unhandled, recording nothing.
+#[test]
+fn organisation_events_are_collected_with_the_member_accounts_role() {
+    let Some(s) = setup_with("events_queue", 2) else {
+        return;
+    };
+    const FOREIGN: &str = "210987654321";
+    let members: Vec<String> = s.rt.block_on(async {
+        let orgs = aws_sdk_organizations::Client::new(&s.config);
+        orgs.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .unwrap();
+        let mut members = Vec::new();
+        for name in ["dev", "gone", "excluded"] {
+            let created = orgs
+                .create_account()
+                .account_name(name)
+                .email(format!("{name}@example.com"))
+                .send()
+                .await
+                .unwrap();
+            let id = created
+                .create_account_status()
+                .and_then(|status| status.account_id())
+                .unwrap()
+                .to_string();
+            // moto's credential report of an account without users has no
+            // rows (AWS's always has root's): one user makes it readable.
+            aws_sdk_iam::Client::new(&member_config(&s.moto, &s.config, &id).await)
+                .create_user()
+                .user_name("deploy")
+                .send()
+                .await
+                .unwrap();
+            members.push(id);
+        }
+        members
+    });
+    let (dev, gone, excluded) = (&members[0], &members[1], &members[2]);
+    let watched = format!("{ACCOUNT},{dev},{gone}");
+    // No fault: the proxy counts the consumer's calls.
+    let proxy = FaultProxy::start(&s.python, s.moto.port, &json!([]));
+    let watcher = Watcher::start_with(
+        &s.moto,
+        Some(&proxy.endpoint()),
+        &s.store,
+        &s.queues.url,
+        &s.receiver.url(),
+        &["--org", "--accounts", &watched],
+    );
+    assert_eq!(scans_of(&s.store, gone).len(), 1, "{}", watcher.stderr());
+    s.rt.block_on(async {
+        // The role the consumer assumes in `gone` disappears after its
+        // first scan.
+        let iam = aws_sdk_iam::Client::new(&member_config(&s.moto, &s.config, gone).await);
+        let role = "OrganizationAccountAccessRole";
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .unwrap();
+        for policy in attached.attached_policies() {
+            iam.detach_role_policy()
+                .role_name(role)
+                .policy_arn(policy.policy_arn().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        iam.delete_role().role_name(role).send().await.unwrap();
+
+        let iam = aws_sdk_iam::Client::new(&member_config(&s.moto, &s.config, dev).await);
+        iam.create_user().user_name("mallory").send().await.unwrap();
+        iam.create_login_profile()
+            .user_name("mallory")
+            .password("Initial-Passw0rd!")
+            .send()
+            .await
+            .unwrap();
+        let created = |account: &str, event_id: &str, user: &str| {
+            iam_call_in(
+                account,
+                event_id,
+                "CreateLoginProfile",
+                json!({"userName": user}),
+            )
+        };
+        for (account, event_id, user) in [
+            (excluded.as_str(), "event-excluded", "mallory"),
+            (FOREIGN, "event-foreign", "mallory"),
+            (gone.as_str(), "event-gone", "someone"),
+            (dev.as_str(), "event-member", "mallory"),
+        ] {
+            send_member_event(
+                &s.config,
+                &s.queues.url,
+                account,
+                created(account, event_id, user),
+            )
+            .await;
+        }
+    });
+    wait_until(
+        &watcher,
+        Duration::from_secs(30),
+        "the member's alert",
+        || !s.receiver.delivered().is_empty(),
+    );
+    // The message of `gone` comes back once, then reaches the dead-letter
+    // queue (2 receives, 4 s apart): the others must not follow it.
+    let mut dead = Vec::new();
+    wait_until(
+        &watcher,
+        Duration::from_secs(40),
+        "the unassumable account's event in the dead-letter queue",
+        || {
+            dead.extend(s.rt.block_on(dead_letters(&s.config, &s.queues.dead_letter_url)));
+            !dead.is_empty()
+        },
+    );
+    let stderr = watcher.stderr();
+    let delivered = s.receiver.delivered();
+    let all = alerts(&delivered);
+    assert_eq!(all.len(), 1, "{delivered:#?}\n{stderr}");
+    assert_eq!(all[0]["kind"], "new_console_user_without_mfa");
+    assert_eq!(all[0]["resource_name"], "mallory");
+    assert_eq!(all[0]["account_id"], dev.as_str());
+    assert_eq!(delivered[0]["accounts"], json!([dev]));
+    assert_eq!(delivered[0]["triggers"][0]["event_id"], "event-member");
+
+    // Recorded under the member only: its first scan and the event's.
+    let dev_scans = scans_of(&s.store, dev);
+    assert_eq!(dev_scans.len(), 2, "{dev_scans:#?}");
+    assert_eq!(dev_scans[1]["accounts"], json!([dev]));
+    assert_eq!(scans_of(&s.store, ACCOUNT).len(), 1);
+    assert_eq!(scans_of(&s.store, gone).len(), 1);
+    assert!(scans_of(&s.store, excluded).is_empty());
+    assert!(scans_of(&s.store, FOREIGN).is_empty());
+
+    assert!(
+        stderr.contains(&format!(
+            "error: event event-gone (CreateLoginProfile in account {gone}): cannot assume arn:aws:iam::{gone}:role/OrganizationAccountAccessRole"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "event event-excluded (CreateLoginProfile in account {excluded}): not handled by this consumer: not among --accounts"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "event event-foreign (CreateLoginProfile in account {FOREIGN}): not handled by this consumer: not among --accounts"
+        )),
+        "{stderr}"
+    );
+    // Only the unassumable account's event went to the dead-letter queue;
+    // nothing is left in the queue.
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert!(dead[0].contains("event-gone"), "{}", dead[0]);
+    assert_eq!(
+        s.rt.block_on(messages_left(&s.config, &s.queues.url)),
+        ("0".to_string(), "0".to_string())
+    );
+
+    // The member's role is assumed once for the consumer's lifetime, not
+    // once per event.
+    let assumed = |proxy: &FaultProxy| proxy.requests().get("AssumeRole").copied();
+    let before = assumed(&proxy);
+    // The full scan's in `dev` and `gone`, the consumer's in `dev`, and its
+    // two failed ones in `gone` (one per receive).
+    assert_eq!(before, Some(5), "{}", watcher.stderr());
+    s.rt.block_on(async {
+        let iam = aws_sdk_iam::Client::new(&member_config(&s.moto, &s.config, dev).await);
+        iam.create_user().user_name("oscar").send().await.unwrap();
+        iam.create_login_profile()
+            .user_name("oscar")
+            .password("Initial-Passw0rd!")
+            .send()
+            .await
+            .unwrap();
+        send_member_event(
+            &s.config,
+            &s.queues.url,
+            dev,
+            iam_call_in(
+                dev,
+                "event-member-2",
+                "CreateLoginProfile",
+                json!({"userName": "oscar"}),
+            ),
+        )
+        .await;
+    });
+    wait_until(
+        &watcher,
+        Duration::from_secs(30),
+        "the second alert",
+        || alerts(&s.receiver.delivered()).len() == 2,
+    );
+    assert_eq!(
+        alerts(&s.receiver.delivered())[1]["account_id"],
+        dev.as_str()
+    );
+    assert_eq!(assumed(&proxy), before, "{}", watcher.stderr());
+}
+
+/// Without `--org`, an event of another account than the credentials' is
+/// deleted unhandled: never collected with the caller's credentials.
+#[test]
+fn without_org_another_accounts_event_is_not_collected() {
+    let Some(s) = setup("events_queue") else {
+        return;
+    };
+    const OTHER: &str = "210987654321";
+    let watcher = Watcher::start(&s.moto, None, &s.store, &s.queues.url, &s.receiver.url());
+    s.rt.block_on(send_member_event(
+        &s.config,
+        &s.queues.url,
+        OTHER,
+        iam_call_in(
+            OTHER,
+            "event-other",
+            "CreateLoginProfile",
+            json!({"userName": "henry"}),
+        ),
+    ));
+    // The same user name in the caller's account, with its own event:
+    // only this one alerts.
+    s.console_user("henry");
+    wait_until(&watcher, Duration::from_secs(30), "henry's alert", || {
+        !s.receiver.delivered().is_empty()
+    });
+    watcher.wait_for("event event-other", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(1));
+    let stderr = watcher.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "event event-other (CreateLoginProfile in account {OTHER}): not handled by this consumer: the credentials are of account {ACCOUNT}"
+        )),
+        "{stderr}"
+    );
+    let all = alerts(&s.receiver.delivered());
+    assert_eq!(all.len(), 1, "{all:#?}\n{stderr}");
+    assert_eq!(all[0]["account_id"], ACCOUNT);
+    assert!(scans_of(&s.store, OTHER).is_empty());
+    assert_eq!(
+        s.rt.block_on(messages_left(&s.config, &s.queues.url)),
+        ("0".to_string(), "0".to_string())
+    );
+    assert!(s
+        .rt
+        .block_on(dead_letters(&s.config, &s.queues.dead_letter_url))
+        .is_empty());
 }

@@ -49,6 +49,15 @@ fn cloudformation_stacks_pass_cfn_lint() {
     let dir = tempfile::tempdir().unwrap();
     let main = dir.path().join("mfaguard-events.json");
     let forwarder = dir.path().join("mfaguard-events-forwarder.json");
+    let organization = dir.path().join("mfaguard-events-org.json");
+    stdout(&setup(&[
+        "--format",
+        "cloudformation",
+        "--org-role",
+        "MfaguardAudit",
+        "-o",
+        organization.to_str().unwrap(),
+    ]));
     stdout(&setup(&[
         "--format",
         "cloudformation",
@@ -65,6 +74,7 @@ fn cloudformation_stacks_pass_cfn_lint() {
     let output = Command::new(&cfn_lint)
         .arg(&main)
         .arg(&forwarder)
+        .arg(&organization)
         .output()
         .expect("run cfn-lint");
     assert!(
@@ -92,6 +102,33 @@ fn cloudformation_stacks_pass_cfn_lint() {
         resources["ConsoleSigninRule"]["Properties"]["EventPattern"]["detail-type"][0],
         "AWS Console Signin via CloudTrail"
     );
+    let statements = |template: &Value| -> Vec<Value> {
+        template["Resources"]["ConsumerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    // Without --org-role, no role may be assumed.
+    assert!(!statements(&template)
+        .iter()
+        .any(|s| s["Action"] == "sts:AssumeRole"));
+    let organization: Value =
+        serde_json::from_str(&std::fs::read_to_string(&organization).unwrap()).unwrap();
+    let org_statements = statements(&organization);
+    let assume = org_statements
+        .iter()
+        .find(|s| s["Sid"] == "AssumeMemberRole")
+        .expect("AssumeMemberRole");
+    assert_eq!(assume["Action"], "sts:AssumeRole");
+    assert_eq!(assume["Resource"], "arn:aws:iam::*:role/MfaguardAudit");
+    let read = org_statements
+        .iter()
+        .find(|s| s["Sid"] == "ReadOrganization")
+        .expect("ReadOrganization");
+    assert!(read["Action"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("organizations:ListAccounts")));
 }
 
 /// The names the consumer routes, as the JSON plan lists them.
@@ -124,7 +161,15 @@ fn terraform_parses_with_a_forwarder_per_signin_region() {
         "terraform",
         "--signin-regions",
         "eu-west-1,eu-central-1",
+        "--org-role",
+        "MfaguardAudit",
     ]));
+    assert!(
+        text.contains(
+            "{ Sid = \"AssumeMemberRole\", Effect = \"Allow\", Action = \"sts:AssumeRole\", Resource = \"arn:aws:iam::*:role/MfaguardAudit\" }"
+        ),
+        "{text}"
+    );
     let body: hcl::Body = hcl::from_str(&text).unwrap_or_else(|err| panic!("{err}\n{text}"));
     let blocks: Vec<String> = body
         .blocks()
@@ -162,6 +207,7 @@ fn bad_arguments_are_errors() {
             "`Europe` is not a region name",
         ),
         (vec!["--queue-name", "a b"], "queue name `a b`"),
+        (vec!["--org-role", "a/b"], "role name `a/b`"),
         (
             vec!["--format", "json", "--forwarder"],
             "--forwarder is a CloudFormation stack",
