@@ -16,11 +16,13 @@
 //! patches (changed object fields and array runs) applied in order.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
+use mfaguard_core::credential_report::CredentialReport;
+use mfaguard_core::snapshot::{AuthorizationDetails, Snapshot};
 use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::error::{Result, StoreError};
 use crate::model::{IdentityRecord, ResultRecord, ScanRecord};
@@ -318,8 +320,14 @@ pub struct RecordedScan {
     pub(crate) report: ReportText,
     pub(crate) results: Vec<ResultRecord>,
     pub(crate) identities: Vec<IdentityRecord>,
-    /// The account's snapshot as stored with it.
-    pub(crate) snapshot: Value,
+}
+
+/// The consumer's previous record of the account and the snapshot stored
+/// with it (which the consumer keeps anyway), that a new record can be a
+/// delta of.
+pub struct DeltaBase<'a> {
+    pub recorded: &'a RecordedScan,
+    pub snapshot: &'a Snapshot,
 }
 
 impl RecordedScan {
@@ -333,7 +341,7 @@ impl RecordedScan {
 pub struct NewScan<'a> {
     pub record: &'a ScanRecord,
     pub report: ReportText,
-    pub snapshot: &'a mfaguard_core::Snapshot,
+    pub snapshot: &'a Snapshot,
 }
 
 /// How a scan is written: in full, or as a delta of the consumer's
@@ -354,19 +362,23 @@ pub(crate) enum Plan {
 }
 
 /// Decides how to write `scan` given the consumer's previous record.
-pub(crate) fn plan(scan: &NewScan<'_>, snapshot: &Value, base: Option<&RecordedScan>) -> Plan {
+pub(crate) fn plan(scan: &NewScan<'_>, base: Option<&DeltaBase<'_>>) -> Plan {
     let full = || Plan::Full {
         report_json: scan.report.join(),
     };
     let single_account = scan.record.accounts.len() == 1;
-    let Some(base) = base.filter(|base| {
+    let Some(DeltaBase {
+        recorded: base,
+        snapshot: base_snapshot,
+    }) = base.filter(|DeltaBase { recorded: base, .. }| {
         single_account
             && base.depth < MAX_DEPTH
             && scan.record.accounts[0].account_id == base.account_id
             && scan.report.header_is_spliceable()
             && scan.report.results.len() == scan.record.results.len()
             && scan.report.identities.len() == scan.record.identities.len()
-    }) else {
+    })
+    else {
         return full();
     };
     // An entry is the scan's own unless both its report text and its row
@@ -412,104 +424,202 @@ pub(crate) fn plan(scan: &NewScan<'_>, snapshot: &Value, base: Option<&RecordedS
         report_json: delta_report(&scan.report, &own_results, &own_identities),
         own_results,
         own_identities,
-        snapshot_patch: diff_value(&base.snapshot, snapshot),
+        snapshot_patch: snapshot_patch(base_snapshot, scan.snapshot),
     }
 }
 
-// Snapshot patches: `{"v": value}` replaces; `{"o": {key: patch}, "d":
-// [keys]}` patches an object's changed fields and drops the removed; `{"a":
-// runs, "n": [entries]}` rebuilds an array. Fields left out are unchanged.
+// Snapshot patches. A snapshot is its seven lists (users, groups, roles,
+// managed policies, credential report rows, virtual and per-user MFA
+// devices) and a small frame (everything else). A patch holds the new
+// frame when it changed, and for each changed list its runs and new
+// entries; list entries are matched by their ARN or serial number, and
+// compared in full.
 
-fn hash_value(value: &Value, hasher: &mut DefaultHasher) {
-    match value {
-        Value::Null => 0u8.hash(hasher),
-        Value::Bool(b) => (1u8, b).hash(hasher),
-        Value::Number(n) => (2u8, n.to_string()).hash(hasher),
-        Value::String(s) => (3u8, s).hash(hasher),
-        Value::Array(items) => {
-            (4u8, items.len()).hash(hasher);
-            for item in items {
-                hash_value(item, hasher);
-            }
-        }
-        Value::Object(map) => {
-            (5u8, map.len()).hash(hasher);
-            for (key, item) in map {
-                key.hash(hasher);
-                hash_value(item, hasher);
-            }
-        }
+/// The snapshot without its lists.
+fn frame(snapshot: &Snapshot) -> Snapshot {
+    Snapshot {
+        schema_version: snapshot.schema_version,
+        account_id: snapshot.account_id.clone(),
+        source: snapshot.source.clone(),
+        credential_report: CredentialReport {
+            generated_time: snapshot.credential_report.generated_time,
+            rows: Vec::new(),
+        },
+        authorization_details: snapshot
+            .authorization_details
+            .as_ref()
+            .map(|_| AuthorizationDetails::default()),
+        virtual_mfa_devices: snapshot.virtual_mfa_devices.as_ref().map(|_| Vec::new()),
+        mfa_devices: snapshot.mfa_devices.as_ref().map(|_| Vec::new()),
+        account_summary: snapshot.account_summary.clone(),
+        identity_providers: snapshot.identity_providers.clone(),
+        service_control_policies: snapshot.service_control_policies.clone(),
     }
 }
 
-/// The patch that turns `base` into `new` (an empty object patch when they
-/// are equal).
-pub(crate) fn diff_value(base: &Value, new: &Value) -> Value {
-    match (base, new) {
-        (Value::Object(old), Value::Object(new)) => {
-            let mut changed = Map::new();
-            for (key, value) in new {
-                match old.get(key) {
-                    Some(before) if before == value => {}
-                    Some(before) => {
-                        changed.insert(key.clone(), diff_value(before, value));
-                    }
-                    None => {
-                        changed.insert(key.clone(), json!({ "v": value }));
-                    }
-                }
-            }
-            let dropped: Vec<&String> = old.keys().filter(|key| !new.contains_key(*key)).collect();
-            json!({ "o": changed, "d": dropped })
-        }
-        (Value::Array(old), Value::Array(new)) => {
-            let hash = |value: &Value| {
-                let mut hasher = DefaultHasher::new();
-                hash_value(value, &mut hasher);
-                hasher.finish()
-            };
-            let (runs, own) = runs_of(old, new, hash);
-            json!({
-                "a": runs_json(&runs),
-                "n": own.iter().map(|&i| &new[i]).collect::<Vec<_>>(),
-            })
-        }
-        _ => json!({ "v": new }),
-    }
+/// One list's change: `runs` over the base's entries, `own` the new ones.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ListPatch {
+    runs: Value,
+    own: Vec<Value>,
 }
 
-/// Applies a patch made by [`diff_value`].
-pub(crate) fn apply_patch(base: Value, patch: &Value) -> Result<Value> {
-    let bad = || corrupt("a stored snapshot patch is malformed".to_string());
-    let patch = patch.as_object().ok_or_else(bad)?;
-    if let Some(value) = patch.get("v") {
-        return Ok(value.clone());
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct SnapshotPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    frame: Option<Snapshot>,
+    #[serde(default)]
+    lists: BTreeMap<String, ListPatch>,
+}
+
+fn key_hash(key: &str) -> u64 {
+    hash_text(key)
+}
+
+fn list_patch<T: PartialEq + serde::Serialize>(
+    base: &[T],
+    new: &[T],
+    key: impl Fn(&T) -> &str,
+) -> Option<ListPatch> {
+    let (runs, own) = runs_of(base, new, |item| key_hash(key(item)));
+    let unchanged = own.is_empty()
+        && base.len() == new.len()
+        && (runs.is_empty()
+            || runs
+                == [Run::Base {
+                    start: 0,
+                    len: base.len(),
+                }]);
+    if unchanged {
+        return None;
     }
-    if let Some(changed) = patch.get("o") {
-        let Value::Object(mut map) = base else {
-            return Err(bad());
-        };
-        for key in patch.get("d").and_then(Value::as_array).ok_or_else(bad)? {
-            map.remove(key.as_str().ok_or_else(bad)?);
+    Some(ListPatch {
+        runs: runs_json(&runs),
+        own: own
+            .iter()
+            .map(|&i| serde_json::to_value(&new[i]).unwrap_or(Value::Null))
+            .collect(),
+    })
+}
+
+fn apply_list<T: Clone + serde::de::DeserializeOwned>(
+    base: Vec<T>,
+    patch: Option<&ListPatch>,
+    name: &str,
+) -> Result<Vec<T>> {
+    let Some(patch) = patch else {
+        return Ok(base);
+    };
+    let own = patch
+        .own
+        .iter()
+        .map(|value| {
+            serde_json::from_value(value.clone())
+                .map_err(|err| corrupt(format!("a stored snapshot patch of `{name}`: {err}")))
+        })
+        .collect::<Result<Vec<T>>>()?;
+    rebuild(&base, &runs_from(&patch.runs)?, own)
+}
+
+/// The patch that turns `base` into `new`.
+pub(crate) fn snapshot_patch(base: &Snapshot, new: &Snapshot) -> Value {
+    let mut patch = SnapshotPatch::default();
+    let new_frame = frame(new);
+    if frame(base) != new_frame {
+        patch.frame = Some(new_frame);
+    }
+    let empty = AuthorizationDetails::default();
+    let (old, now) = (
+        base.authorization_details.as_ref().unwrap_or(&empty),
+        new.authorization_details.as_ref().unwrap_or(&empty),
+    );
+    let mut add = |name: &str, list: Option<ListPatch>| {
+        if let Some(list) = list {
+            patch.lists.insert(name.to_string(), list);
         }
-        for (key, inner) in changed.as_object().ok_or_else(bad)? {
-            let before = map.remove(key).unwrap_or(Value::Null);
-            map.insert(key.clone(), apply_patch(before, inner)?);
-        }
-        return Ok(Value::Object(map));
+    };
+    add(
+        "users",
+        list_patch(&old.user_detail_list, &now.user_detail_list, |u| &u.arn),
+    );
+    add(
+        "groups",
+        list_patch(&old.group_detail_list, &now.group_detail_list, |g| &g.arn),
+    );
+    add(
+        "roles",
+        list_patch(&old.role_detail_list, &now.role_detail_list, |r| &r.arn),
+    );
+    add(
+        "policies",
+        list_patch(&old.policies, &now.policies, |p| &p.arn),
+    );
+    add(
+        "credential_report",
+        list_patch(
+            &base.credential_report.rows,
+            &new.credential_report.rows,
+            |row| &row.arn,
+        ),
+    );
+    let none = Vec::new();
+    add(
+        "virtual_mfa_devices",
+        list_patch(
+            base.virtual_mfa_devices.as_ref().unwrap_or(&none),
+            new.virtual_mfa_devices.as_ref().unwrap_or(&none),
+            |d| &d.serial_number,
+        ),
+    );
+    let none = Vec::new();
+    add(
+        "mfa_devices",
+        list_patch(
+            base.mfa_devices.as_ref().unwrap_or(&none),
+            new.mfa_devices.as_ref().unwrap_or(&none),
+            |d| &d.serial_number,
+        ),
+    );
+    serde_json::to_value(&patch).unwrap_or(Value::Null)
+}
+
+/// Applies a patch made by [`snapshot_patch`].
+pub(crate) fn apply_snapshot_patch(base: Snapshot, patch: &Value) -> Result<Snapshot> {
+    let patch: SnapshotPatch = serde_json::from_value(patch.clone())
+        .map_err(|err| corrupt(format!("a stored snapshot patch: {err}")))?;
+    let mut base = base;
+    let mut next = match &patch.frame {
+        Some(frame) => frame.clone(),
+        None => frame(&base),
+    };
+    let list = |name: &str| patch.lists.get(name);
+    let details = base.authorization_details.take().unwrap_or_default();
+    if let Some(into) = next.authorization_details.as_mut() {
+        into.user_detail_list = apply_list(details.user_detail_list, list("users"), "users")?;
+        into.group_detail_list = apply_list(details.group_detail_list, list("groups"), "groups")?;
+        into.role_detail_list = apply_list(details.role_detail_list, list("roles"), "roles")?;
+        into.policies = apply_list(details.policies, list("policies"), "policies")?;
     }
-    if let Some(runs) = patch.get("a") {
-        let Value::Array(items) = base else {
-            return Err(bad());
-        };
-        let own = patch
-            .get("n")
-            .and_then(Value::as_array)
-            .ok_or_else(bad)?
-            .clone();
-        return rebuild(&items, &runs_from(runs)?, own).map(Value::Array);
+    next.credential_report.rows = apply_list(
+        std::mem::take(&mut base.credential_report.rows),
+        list("credential_report"),
+        "credential_report",
+    )?;
+    if next.virtual_mfa_devices.is_some() {
+        next.virtual_mfa_devices = Some(apply_list(
+            base.virtual_mfa_devices.take().unwrap_or_default(),
+            list("virtual_mfa_devices"),
+            "virtual_mfa_devices",
+        )?);
     }
-    Err(bad())
+    if next.mfa_devices.is_some() {
+        next.mfa_devices = Some(apply_list(
+            base.mfa_devices.take().unwrap_or_default(),
+            list("mfa_devices"),
+            "mfa_devices",
+        )?);
+    }
+    Ok(next)
 }
 
 #[cfg(test)]
@@ -586,29 +696,69 @@ mod tests {
         assert_eq!(ScanRuns::parse(&runs.to_json()).unwrap(), runs);
     }
 
+    type Edit = dyn Fn(&mut Snapshot);
+
+    fn demo() -> Snapshot {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-account");
+        mfaguard_core::offline::read_dir(&dir, chrono::Utc::now()).expect("the demo account")
+    }
+
+    /// Each kind of change, alone and together, patches back to the new
+    /// snapshot; an unchanged snapshot gives an empty patch.
     #[test]
     fn snapshot_patches_apply() {
-        let base = json!({
-            "account_id": "111122223333",
-            "users": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
-            "gone": 1,
-            "nested": {"x": [1, 2, 3], "y": "same"}
-        });
-        let new = json!({
-            "account_id": "111122223333",
-            "users": [{"name": "a"}, {"name": "b2"}, {"name": "c"}, {"name": "d"}],
-            "nested": {"x": [1, 3], "y": "same", "z": null}
-        });
-        let patch = diff_value(&base, &new);
-        assert_eq!(apply_patch(base.clone(), &patch).unwrap(), new);
-        // Unchanged fields are not in the patch.
-        assert!(patch["o"].get("account_id").is_none());
-        assert_eq!(
-            apply_patch(base.clone(), &diff_value(&base, &base)).unwrap(),
-            base
-        );
-        assert!(apply_patch(base.clone(), &json!({"a": 5})).is_err());
-        assert!(apply_patch(json!(3), &json!({"o": {}, "d": []})).is_err());
+        let base = demo();
+        let unchanged = snapshot_patch(&base, &base);
+        assert_eq!(unchanged, json!({"lists": {}}));
+        let edits: Vec<Box<Edit>> = vec![
+            Box::new(|s| {
+                let details = s.authorization_details.as_mut().unwrap();
+                details.user_detail_list.remove(1);
+            }),
+            Box::new(|s| {
+                let details = s.authorization_details.as_mut().unwrap();
+                let mut copy = details.user_detail_list[0].clone();
+                copy.user_name = "zed".into();
+                copy.arn = copy
+                    .arn
+                    .replace(&details.user_detail_list[0].user_name, "zed");
+                details.user_detail_list.insert(2, copy);
+            }),
+            Box::new(|s| {
+                let details = s.authorization_details.as_mut().unwrap();
+                details.policies.reverse();
+                details.group_detail_list.clear();
+            }),
+            Box::new(|s| {
+                s.credential_report.rows.pop();
+                s.source.collected_at += chrono::Duration::seconds(5);
+            }),
+            Box::new(|s| s.virtual_mfa_devices = None),
+            Box::new(|s| s.authorization_details = None),
+        ];
+        for (index, edit) in edits.iter().enumerate() {
+            let mut new = base.clone();
+            edit(&mut new);
+            let patch = snapshot_patch(&base, &new);
+            assert_eq!(
+                apply_snapshot_patch(base.clone(), &patch).unwrap(),
+                new,
+                "edit {index}"
+            );
+        }
+        let mut all = base.clone();
+        for edit in &edits[..4] {
+            edit(&mut all);
+        }
+        let patch = snapshot_patch(&base, &all);
+        assert_eq!(apply_snapshot_patch(base.clone(), &patch).unwrap(), all);
+        assert!(apply_snapshot_patch(
+            base.clone(),
+            &json!({"lists": {"users": {"runs": [[0, 999]], "own": []}}})
+        )
+        .is_err());
+        assert!(apply_snapshot_patch(base.clone(), &json!({"lists": 3})).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use mfaguard_core::Snapshot;
 
 use crate::db::{transaction, Db};
-use crate::delta::{NewScan, Plan, RecordedScan};
+use crate::delta::{DeltaBase, NewScan, Plan, RecordedScan};
 use crate::error::{Result, StoreError};
 use crate::store::{insert_scan_shaped, NewMessage, Shape, Store};
 use crate::time;
@@ -152,22 +152,17 @@ impl Store {
         let corrupt = |err: serde_json::Error| {
             StoreError::Corrupt(format!("stored snapshot of {account}: {err}"))
         };
+        let mut snapshot: Snapshot = serde_json::from_str(&row.text(0)?).map_err(corrupt)?;
         let patches = self.db.query(
             "SELECT patch_json FROM account_snapshot_patches WHERE account_id = ? ORDER BY position",
             &[account.into()],
         )?;
-        if patches.is_empty() {
-            return serde_json::from_str(&row.text(0)?)
-                .map(Some)
-                .map_err(corrupt);
-        }
-        let mut value: serde_json::Value = serde_json::from_str(&row.text(0)?).map_err(corrupt)?;
         for patch in &patches {
             let patch: serde_json::Value =
                 serde_json::from_str(&patch.text(0)?).map_err(corrupt)?;
-            value = crate::delta::apply_patch(value, &patch)?;
+            snapshot = crate::delta::apply_snapshot_patch(snapshot, &patch)?;
         }
-        serde_json::from_value(value).map(Some).map_err(corrupt)
+        Ok(Some(snapshot))
     }
 
     /// The scan the latest kept snapshot of `account` belongs to: None when
@@ -237,16 +232,14 @@ impl Store {
         &mut self,
         events: &[EventRecord],
         scan: Option<NewScan<'_>>,
-        base: Option<&RecordedScan>,
+        base: Option<DeltaBase<'_>>,
         messages: &dyn Fn(Option<i64>) -> Vec<NewMessage>,
     ) -> Result<(EventRecorded, Option<RecordedScan>)> {
         let Some(scan) = scan else {
             return Ok((self.record_events_with(events, None, messages)?, None));
         };
         let account = account_of(scan.snapshot)?.to_string();
-        let snapshot = serde_json::to_value(scan.snapshot)
-            .map_err(|err| StoreError::Corrupt(format!("snapshot of {account}: {err}")))?;
-        let plan = crate::delta::plan(&scan, &snapshot, base);
+        let plan = crate::delta::plan(&scan, base.as_ref());
         let depth = match &plan {
             Plan::Full { .. } => 0,
             Plan::Delta { depth, .. } => *depth,
@@ -267,7 +260,6 @@ impl Store {
                 report: scan.report,
                 results: scan.record.results.clone(),
                 identities: scan.record.identities.clone(),
-                snapshot,
             }),
             _ => None,
         };

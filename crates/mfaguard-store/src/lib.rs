@@ -26,7 +26,7 @@ pub mod time;
 pub mod trail;
 
 pub use alerts::{Alert, AlertKind};
-pub use delta::{NewScan, RecordedScan, ReportText};
+pub use delta::{DeltaBase, NewScan, RecordedScan, ReportText};
 pub use diff::Diff;
 pub use error::StoreError;
 pub use events::{EventRecord, EventRecorded};

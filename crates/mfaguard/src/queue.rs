@@ -21,8 +21,8 @@ use mfaguard_core::Config;
 use mfaguard_events::{Event, Relevance, SignIn, SignInIdentity};
 use mfaguard_store::alerts::{alerts_against, previous_from, Previous};
 use mfaguard_store::{
-    Alert, AlertKind, EventRecord, EventRecorded, Location, NewMessage, NewScan, RecordedScan,
-    ReportText, ScanRecord, Store,
+    Alert, AlertKind, DeltaBase, EventRecord, EventRecorded, Location, NewMessage, NewScan,
+    RecordedScan, ReportText, ScanRecord, Store,
 };
 use serde_json::json;
 use tokio::sync::{oneshot, Mutex, Semaphore};
@@ -457,13 +457,11 @@ impl Consumer {
             report: text,
             snapshot: &patched,
         };
-        let (_, recorded) = self.record(
-            &mut store,
-            &changes,
-            Some(scan),
-            baseline.recorded.as_ref(),
-            &alerts,
-        )?;
+        let base = baseline.recorded.as_ref().map(|recorded| DeltaBase {
+            recorded,
+            snapshot: &baseline.snapshot,
+        });
+        let (_, recorded) = self.record(&mut store, &changes, Some(scan), base, &alerts)?;
         if let Some(recorded) = recorded {
             let previous = previous_from(recorded.scan_id(), &record, account);
             *kept = Some(Baseline {
@@ -487,7 +485,7 @@ impl Consumer {
         store: &mut Store,
         events: &[&Event],
         scan: Option<NewScan<'_>>,
-        base: Option<&RecordedScan>,
+        base: Option<DeltaBase<'_>>,
         alerts: &[Alert],
     ) -> Result<(EventRecorded, Option<RecordedScan>)> {
         let records: Vec<EventRecord> = events

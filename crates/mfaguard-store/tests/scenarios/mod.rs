@@ -985,7 +985,7 @@ pub fn delta_records(deltas: &Location, full: &Location) {
     let mut store = Store::open(deltas).unwrap();
     let mut reference = Store::open(full).unwrap();
     let states = evolving_account(40);
-    let mut kept: Option<mfaguard_store::RecordedScan> = None;
+    let mut kept: Option<(mfaguard_store::RecordedScan, mfaguard_core::Snapshot)> = None;
     let mut expected = Vec::new();
     for (step, (account, now)) in states.iter().enumerate() {
         let snapshot = account.snapshot(at(now));
@@ -1024,7 +1024,13 @@ pub fn delta_records(deltas: &Location, full: &Location) {
             snapshot: &snapshot,
         };
         let (recorded, next) = store
-            .record_event_batch(&[event], Some(scan), kept.as_ref(), &|_| Vec::new())
+            .record_event_batch(
+                &[event],
+                Some(scan),
+                kept.as_ref()
+                    .map(|(recorded, snapshot)| mfaguard_store::DeltaBase { recorded, snapshot }),
+                &|_| Vec::new(),
+            )
             .unwrap();
         let next = next.unwrap_or_else(|| panic!("step {step}: {recorded:?}"));
         let full_record =
@@ -1035,7 +1041,7 @@ pub fn delta_records(deltas: &Location, full: &Location) {
             full_record,
             serde_json::to_string(&report).unwrap(),
         ));
-        kept = Some(next);
+        kept = Some((next, snapshot.clone()));
         assert_eq!(
             store.latest_snapshot(ACCOUNT).unwrap(),
             Some(snapshot.clone()),
