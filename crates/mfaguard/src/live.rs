@@ -28,11 +28,12 @@ pub struct LiveArgs {
     #[arg(
         long,
         value_name = "NAME",
-        default_value = "OrganizationAccountAccessRole"
+        default_value = "OrganizationAccountAccessRole",
+        requires = "org"
     )]
     pub role: String,
     /// Only these accounts (with --org), comma-separated.
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', requires = "org")]
     pub accounts: Option<Vec<String>>,
     /// Accounts scanned at once (with --org).
     #[arg(long, value_name = "N", default_value_t = 4)]

@@ -73,6 +73,18 @@ fn live_options_with_an_offline_scan_are_an_error() {
     fails_with(&output, &["cannot be used with", "--org"]);
 }
 
+/// `--accounts` and `--role` narrow an organisation scan: without `--org`
+/// they would be ignored silently.
+#[test]
+fn organisation_options_need_org() {
+    for extra in [["--accounts", "111122223333"], ["--role", "Audit"]] {
+        for command in ["scan", "watch"] {
+            let output = mfaguard(&[command, extra[0], extra[1]]);
+            fails_with(&output, &["--org"]);
+        }
+    }
+}
+
 #[test]
 fn option_values_out_of_range_say_what_is_allowed() {
     let from = demo_str();
