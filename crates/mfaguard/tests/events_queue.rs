@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::fault_proxy::FaultProxy;
-use support::moto::{python_or_skip, Moto};
+use support::moto::{create_organization, python_or_skip, Moto};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -1028,35 +1028,16 @@ fn organisation_events_are_collected_with_the_member_accounts_role() {
     };
     const FOREIGN: &str = "210987654321";
     let members: Vec<String> = s.rt.block_on(async {
-        let orgs = aws_sdk_organizations::Client::new(&s.config);
-        orgs.create_organization()
-            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-            .send()
-            .await
-            .unwrap();
-        let mut members = Vec::new();
-        for name in ["dev", "gone", "excluded"] {
-            let created = orgs
-                .create_account()
-                .account_name(name)
-                .email(format!("{name}@example.com"))
-                .send()
-                .await
-                .unwrap();
-            let id = created
-                .create_account_status()
-                .and_then(|status| status.account_id())
-                .unwrap()
-                .to_string();
+        let members = create_organization(&s.config, &["dev", "gone", "excluded"]).await;
+        for id in &members {
             // moto's credential report of an account without users has no
             // rows (AWS's always has root's): one user makes it readable.
-            aws_sdk_iam::Client::new(&member_config(&s.moto, &s.config, &id).await)
+            aws_sdk_iam::Client::new(&member_config(&s.moto, &s.config, id).await)
                 .create_user()
                 .user_name("deploy")
                 .send()
                 .await
                 .unwrap();
-            members.push(id);
         }
         members
     });

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::fault_proxy::FaultProxy;
-use support::moto::{python_or_skip, Moto};
+use support::moto::{create_organization, python_or_skip, Moto};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 const MAIN_ACCOUNT: &str = "123456789012";
@@ -150,26 +150,9 @@ async fn seed(moto: &Moto) -> Vec<String> {
                 .expect("membership");
         }
     }
-    let orgs = aws_sdk_organizations::Client::new(&config);
-    orgs.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        .expect("organisation");
-    let mut members = Vec::new();
-    for name in ["dev", "prod"] {
-        let created = orgs
-            .create_account()
-            .account_name(name)
-            .email(format!("{name}@example.com"))
-            .send()
-            .await
-            .expect("account");
-        let id = created
-            .create_account_status()
-            .and_then(|s| s.account_id())
-            .expect("account id")
-            .to_string();
+    let names = ["dev", "prod"];
+    let members = create_organization(&config, &names).await;
+    for (name, id) in names.iter().zip(&members) {
         // One user each, through the launcher's always-assumable role.
         let assumed = aws_sdk_sts::Client::new(&config)
             .assume_role()
@@ -192,7 +175,6 @@ async fn seed(moto: &Moto) -> Vec<String> {
             .send()
             .await
             .expect("member user");
-        members.push(id);
     }
     members
 }

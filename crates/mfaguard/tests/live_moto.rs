@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use support::moto::{python_or_skip, Moto};
+use support::moto::{create_organization, python_or_skip, Moto};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 const MAIN_ACCOUNT: &str = "123456789012";
@@ -473,28 +473,8 @@ fn organization_scan_reports_each_account_and_survives_a_failing_one() {
     let members: Vec<String> = runtime().block_on(async {
         let config = moto.sdk_config("testing", "testing", None).await;
         seed_account(&config, "mgmt", 4).await;
+        let members = create_organization(&config, &["dev", "prod", "sandbox"]).await;
         let orgs = aws_sdk_organizations::Client::new(&config);
-        orgs.create_organization()
-            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-            .send()
-            .await
-            .expect("organisation");
-        let mut members = Vec::new();
-        for name in ["dev", "prod", "sandbox"] {
-            let created = orgs
-                .create_account()
-                .account_name(name)
-                .email(format!("{name}@example.com"))
-                .send()
-                .await
-                .expect("account");
-            let id = created
-                .create_account_status()
-                .and_then(|s| s.account_id())
-                .expect("account id")
-                .to_string();
-            members.push(id);
-        }
         // An SCP on the root, inherited by every account.
         let roots = orgs.list_roots().send().await.expect("roots");
         let root_id = roots.roots().first().and_then(|r| r.id()).expect("root").to_string();

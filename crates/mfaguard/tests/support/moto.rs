@@ -140,3 +140,32 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// Creates the organisation (all features) as the management account
+/// `config` speaks for, with one member account per name; returns the
+/// members' IDs in that order.
+#[allow(dead_code)] // the organisation tests only
+pub async fn create_organization(config: &aws_config::SdkConfig, names: &[&str]) -> Vec<String> {
+    let orgs = aws_sdk_organizations::Client::new(config);
+    orgs.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("organisation");
+    let mut members = Vec::new();
+    for name in names {
+        let created = orgs
+            .create_account()
+            .account_name(*name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .expect("account");
+        let id = created
+            .create_account_status()
+            .and_then(|status| status.account_id())
+            .expect("account id");
+        members.push(id.to_string());
+    }
+    members
+}
