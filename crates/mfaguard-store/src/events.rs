@@ -42,7 +42,11 @@ fn account_of(snapshot: &Snapshot) -> Result<&str> {
     })
 }
 
-fn save_snapshot(db: &mut dyn Db, scan_id: Option<i64>, snapshot: &Snapshot) -> Result<()> {
+pub(crate) fn save_snapshot(
+    db: &mut dyn Db,
+    scan_id: Option<i64>,
+    snapshot: &Snapshot,
+) -> Result<()> {
     let account = account_of(snapshot)?;
     let json = serde_json::to_string(snapshot)
         .map_err(|err| StoreError::Corrupt(format!("snapshot of {account}: {err}")))?;

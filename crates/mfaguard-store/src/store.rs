@@ -140,8 +140,25 @@ impl Store {
         messages: &dyn Fn(i64) -> Vec<NewMessage>,
         progress: &mut dyn FnMut(usize) -> bool,
     ) -> Result<i64> {
+        self.record_with_snapshots(scan, &[], messages, progress)
+    }
+
+    /// [`Store::record_with`], keeping in the same transaction each
+    /// account's snapshot as its latest (the baseline `watch --queue`
+    /// patches): an event handled meanwhile never sees the new scan with
+    /// the old snapshot.
+    pub fn record_with_snapshots(
+        &mut self,
+        scan: &ScanRecord,
+        snapshots: &[&mfaguard_core::Snapshot],
+        messages: &dyn Fn(i64) -> Vec<NewMessage>,
+        progress: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<i64> {
         transaction(self.db.as_mut(), |db| {
             insert_scan(db, scan, progress).and_then(|id| {
+                for snapshot in snapshots {
+                    crate::events::save_snapshot(db, Some(id), snapshot)?;
+                }
                 let now = time::format(Utc::now());
                 for message in messages(id) {
                     db.execute(

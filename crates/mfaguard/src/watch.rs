@@ -368,11 +368,13 @@ fn iteration(
             _ => Vec::new(),
         }
     };
-    let id = store.record_with(&record, &messages, &mut |_| true)?;
-    // The baseline that events are applied to (`--queue`).
-    for snapshot in snapshots.iter().filter(|s| s.account_id.is_some()) {
-        store.save_snapshot(Some(id), snapshot)?;
-    }
+    // With the scan, each account's snapshot: the baseline that events are
+    // applied to (`--queue`).
+    let baselines: Vec<&mfaguard_core::Snapshot> = snapshots
+        .iter()
+        .filter(|s| s.account_id.is_some())
+        .collect();
+    let id = store.record_with_snapshots(&record, &baselines, &messages, &mut |_| true)?;
     print_alerts(id, &record, &alerts)?;
     let trail_failed = match &args.trail {
         Some(root) => crate::watch_trail::round(

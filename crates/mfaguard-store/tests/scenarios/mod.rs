@@ -280,16 +280,25 @@ pub fn injected_failure(location: &Location) {
     let before = store.table_counts().unwrap();
     let big = big_record();
     let mut calls = 0;
+    // The snapshot recorded with the scan is rolled back with it.
+    let snapshot = account.snapshot(at(now));
     let err = store
-        .record_with(&big, &|_| Vec::new(), &mut |_| {
+        .record_with_snapshots(&big, &[&snapshot], &|_| Vec::new(), &mut |_| {
             calls += 1;
             calls < 3
         })
         .unwrap_err();
     assert!(err.to_string().contains("aborted"), "{err}");
     assert_eq!(store.table_counts().unwrap(), before);
-    // The store still works, from this connection and a new one.
-    store.record(&record).unwrap();
+    assert_eq!(store.latest_snapshot(ACCOUNT).unwrap(), None);
+    // The store still works, from this connection and a new one; scan and
+    // snapshot arrive together.
+    let id = store
+        .record_with_snapshots(&record, &[&snapshot], &|_| Vec::new(), &mut |_| true)
+        .unwrap();
+    assert_eq!(store.snapshot_scan_id(ACCOUNT).unwrap(), Some(Some(id)));
+    assert_eq!(store.latest_scan_of(ACCOUNT).unwrap(), Some(id));
+    assert_eq!(store.latest_snapshot(ACCOUNT).unwrap(), Some(snapshot));
     let mut other = Store::open(location).unwrap();
     assert_eq!(other.scans(&ScanFilter::default()).unwrap().len(), 2);
 }
