@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use mfaguard_core::Snapshot;
 
-use crate::db::{transaction, Db};
+use crate::db::{transaction, Db, Dialect};
 use crate::delta::{DeltaBase, NewScan, Plan, RecordedScan};
 use crate::error::{Result, StoreError};
 use crate::store::{insert_scan_shaped, NewMessage, Shape, Store};
@@ -103,6 +103,13 @@ fn write_scan(db: &mut dyn Db, write: &ScanWrite<'_>) -> Result<i64> {
             };
             let id = insert_scan_shaped(db, write.record, &shape, &mut |_| true)?;
             let account = account_of(write.snapshot)?;
+            // The patch is against the snapshot stored with the base scan:
+            // when another writer replaced it since (a full scan, another
+            // consumer), the whole snapshot is written instead.
+            if kept_snapshot_scan(db, account)? != Some(*base_scan_id) {
+                save_snapshot(db, Some(id), write.snapshot)?;
+                return Ok(id);
+            }
             let position = db
                 .query(
                     "SELECT COALESCE(MAX(position), 0) FROM account_snapshot_patches WHERE account_id = ?",
@@ -125,6 +132,30 @@ fn write_scan(db: &mut dyn Db, write: &ScanWrite<'_>) -> Result<i64> {
             // columns rewrites the whole snapshot's row.
             Ok(id)
         }
+    }
+}
+
+/// The scan the account's kept snapshot belongs to (its latest patch's,
+/// else the full one's), read under a lock on the account's row.
+fn kept_snapshot_scan(db: &mut dyn Db, account: &str) -> Result<Option<i64>> {
+    let lock = match db.dialect() {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    };
+    let full = db.query(
+        &format!("SELECT scan_id FROM account_snapshots WHERE account_id = ?{lock}"),
+        &[account.into()],
+    )?;
+    let Some(row) = full.first() else {
+        return Ok(None);
+    };
+    let patched = db.query(
+        "SELECT scan_id FROM account_snapshot_patches WHERE account_id = ? ORDER BY position DESC LIMIT 1",
+        &[account.into()],
+    )?;
+    match patched.first() {
+        Some(patch) => patch.opt_int(0),
+        None => row.opt_int(0),
     }
 }
 

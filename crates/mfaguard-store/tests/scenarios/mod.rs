@@ -996,6 +996,8 @@ pub fn delta_records(deltas: &Location, full: &Location) {
     let states = evolving_account(40);
     let mut kept: Option<(mfaguard_store::RecordedScan, mfaguard_core::Snapshot)> = None;
     let mut expected = Vec::new();
+    // The same scans in the reference store, in the same order.
+    let mut reference_ids = Vec::new();
     for (step, (account, now)) in states.iter().enumerate() {
         let snapshot = account.snapshot(at(now));
         let config = crate::support::config("");
@@ -1015,6 +1017,23 @@ pub fn delta_records(deltas: &Location, full: &Location) {
             event_time: at(now),
             alerts: 0,
         };
+        if step == 33 {
+            // Another writer (a full scan elsewhere) records a scan and
+            // replaces the snapshot behind this consumer's back: its next
+            // record, made on its stale copy, must not patch that snapshot.
+            let (other, other_now) = &states[0];
+            let (other_report, other_record) = scan(&[other], other_now, "");
+            let other_id = store.record(&other_record).unwrap();
+            store
+                .save_snapshot(Some(other_id), &other.snapshot(at(other_now)))
+                .unwrap();
+            reference_ids.push(reference.record(&other_record).unwrap());
+            expected.push((
+                other_id,
+                other_record,
+                serde_json::to_string(&other_report).unwrap(),
+            ));
+        }
         if step == 25 {
             // A full scan in between (`watch --every`): it replaces the
             // snapshot, and the consumer starts again from the store.
@@ -1022,7 +1041,7 @@ pub fn delta_records(deltas: &Location, full: &Location) {
                 ScanRecord::from_report(&report, std::slice::from_ref(&snapshot), &config, None);
             let id = store.record(&full_record).unwrap();
             store.save_snapshot(Some(id), &snapshot).unwrap();
-            reference.record(&full_record).unwrap();
+            reference_ids.push(reference.record(&full_record).unwrap());
             kept = None;
             expected.push((id, full_record, serde_json::to_string(&report).unwrap()));
             continue;
@@ -1044,7 +1063,7 @@ pub fn delta_records(deltas: &Location, full: &Location) {
         let next = next.unwrap_or_else(|| panic!("step {step}: {recorded:?}"));
         let full_record =
             ScanRecord::from_report(&report, std::slice::from_ref(&snapshot), &config, None);
-        reference.record(&full_record).unwrap();
+        reference_ids.push(reference.record(&full_record).unwrap());
         expected.push((
             next.scan_id(),
             full_record,
@@ -1088,12 +1107,6 @@ pub fn delta_records(deltas: &Location, full: &Location) {
     }
     // The same diffs and KPIs as from the full records.
     let ids: Vec<i64> = expected.iter().map(|(id, _, _)| *id).collect();
-    let reference_ids: Vec<i64> = reference
-        .scans(&ScanFilter::default())
-        .unwrap()
-        .iter()
-        .map(|s| s.id)
-        .collect();
     for pair in 1..ids.len() {
         let mut ours =
             serde_json::to_value(store.diff(ids[pair - 1], ids[pair], None).unwrap()).unwrap();
