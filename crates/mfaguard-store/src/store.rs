@@ -2,6 +2,7 @@
 //! back. Everything here goes through [`Db`], so both backends share it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
@@ -272,15 +273,7 @@ impl Store {
             &[id.into()],
         )?;
         let row = rows.first().ok_or(StoreError::NoSuchScan(id))?;
-        let Some(base_scan_id) = row.opt_int(0)? else {
-            return Ok(None);
-        };
-        let runs = ScanRuns::parse(&row.opt_text(1)?.unwrap_or_default())?;
-        Ok(Some(Delta {
-            base_scan_id,
-            runs,
-            account_id: row.text(2)?,
-        }))
+        delta_from(row, 0)
     }
 
     /// The full list of a delta record, rebuilt along its chain; None for a
@@ -300,36 +293,51 @@ impl Store {
 
     /// Every delta record's full list (of `account`, or all), with its scan
     /// ID, each rebuilt once from its base's.
-    fn rebuilt_all<T: Listed>(&mut self, account: Option<&str>) -> Result<Vec<(i64, Vec<T>)>> {
-        let mut sql = String::from("SELECT id FROM scans WHERE base_scan_id IS NOT NULL");
+    fn rebuilt_all<T: Listed>(&mut self, account: Option<&str>) -> Result<Vec<(i64, Rc<Vec<T>>)>> {
+        let mut sql = String::from(
+            "SELECT id, base_scan_id, delta_runs, accounts FROM scans WHERE base_scan_id IS NOT NULL",
+        );
         let mut params = Vec::new();
         if let Some(account) = account {
             sql.push_str(" AND accounts = ?");
             params.push(Value::from(account));
         }
         sql.push_str(" ORDER BY id");
-        let ids = self
+        let deltas = self
             .db
             .query(&sql, &params)?
             .iter()
-            .map(|row| row.int(0))
-            .collect::<Result<Vec<i64>>>()?;
-        let mut built: HashMap<i64, Vec<T>> = HashMap::new();
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Some(delta) = self.delta_of(id)? else {
+            .map(|row| Ok((row.int(0)?, delta_from(row, 1)?)))
+            .collect::<Result<Vec<(i64, Option<Delta>)>>>()?;
+        // A rebuilt list is kept only while a later delta still builds on it.
+        let mut uses: HashMap<i64, usize> = HashMap::new();
+        for delta in deltas.iter().filter_map(|(_, delta)| delta.as_ref()) {
+            *uses.entry(delta.base_scan_id).or_default() += 1;
+        }
+        let mut built: HashMap<i64, Rc<Vec<T>>> = HashMap::new();
+        let mut out = Vec::with_capacity(deltas.len());
+        for (id, delta) in deltas {
+            let Some(delta) = delta else {
                 continue;
             };
             let base = match built.get(&delta.base_scan_id) {
                 Some(list) => list.clone(),
-                None => match self.rebuilt::<T>(delta.base_scan_id, 1)? {
+                None => Rc::new(match self.rebuilt::<T>(delta.base_scan_id, 1)? {
                     Some(list) => list,
                     None => T::read_ordered(self, delta.base_scan_id, Some(&delta.account_id))?,
-                },
+                }),
             };
             let own = T::read_ordered(self, id, None)?;
-            let list = crate::delta::rebuild(&base, T::runs(&delta.runs), own)?;
-            built.insert(id, list.clone());
+            let list = Rc::new(crate::delta::rebuild(&base, T::runs(&delta.runs), own)?);
+            if let Some(left) = uses.get_mut(&delta.base_scan_id) {
+                *left -= 1;
+                if *left == 0 {
+                    built.remove(&delta.base_scan_id);
+                }
+            }
+            if uses.get(&id).is_some_and(|&left| left > 0) {
+                built.insert(id, list.clone());
+            }
             out.push((id, list));
         }
         Ok(out)
@@ -504,7 +512,8 @@ impl Store {
         let ids: HashSet<i64> = deltas.iter().map(|(id, _)| *id).collect();
         rows.retain(|(id, _)| !ids.contains(id));
         for (id, list) in deltas {
-            rows.extend(list.into_iter().map(|mut result| {
+            rows.extend(list.iter().map(|result| {
+                let mut result = result.clone();
                 result.message = String::new();
                 (id, result)
             }));
@@ -537,8 +546,8 @@ impl Store {
         rows.retain(|(id, _, _)| !ids.contains(id));
         for (id, list) in deltas {
             rows.extend(
-                list.into_iter()
-                    .map(|identity| (id, identity.account_id, identity.arn)),
+                list.iter()
+                    .map(|identity| (id, identity.account_id.clone(), identity.arn.clone())),
             );
         }
         Ok(rows)
@@ -1110,6 +1119,19 @@ pub(crate) struct Delta {
     pub runs: ScanRuns,
     /// Its one account.
     pub account_id: String,
+}
+
+/// The delta a scan row describes from column `at` on (`base_scan_id`,
+/// `delta_runs`, `accounts`); None for a full record.
+fn delta_from(row: &Row, at: usize) -> Result<Option<Delta>> {
+    let Some(base_scan_id) = row.opt_int(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(Delta {
+        base_scan_id,
+        runs: ScanRuns::parse(&row.opt_text(at + 1)?.unwrap_or_default())?,
+        account_id: row.text(at + 2)?,
+    }))
 }
 
 /// Deeper chains than the writer makes are a damaged store (or a cycle).
