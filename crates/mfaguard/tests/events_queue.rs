@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::fault_proxy::FaultProxy;
-use support::moto::{create_organization, python_or_skip, Moto};
+use support::moto::{create_organization, python_or_skip, runtime, Moto};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -110,13 +110,6 @@ fn serve(stream: TcpStream, status: &AtomicU16, bodies: &Mutex<Vec<Value>>) {
         stream,
         "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// The queue, its dead-letter queue (after `max_receives`) and the

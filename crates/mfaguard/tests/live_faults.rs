@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::fault_proxy::FaultProxy;
-use support::moto::{create_organization, python_or_skip, Moto};
+use support::moto::{create_organization, mfaguard, python_or_skip, runtime, Moto};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 const MAIN_ACCOUNT: &str = "123456789012";
@@ -74,13 +74,6 @@ fn fixture(test: &str) -> Option<&'static Fixture> {
             })
         })
         .as_ref()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 /// 30 users (every third with a virtual MFA device, two of ten admins, the
@@ -187,15 +180,6 @@ fn scan_env(endpoint: &str, moto: &Moto) -> Vec<(String, String)> {
         }
     }
     env
-}
-
-fn mfaguard(env: &[(String, String)], args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfaguard"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("MFAGUARD_STORE", "none")
-        .output()
-        .expect("run mfaguard")
 }
 
 fn stderr(output: &Output) -> String {

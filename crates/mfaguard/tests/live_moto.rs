@@ -13,21 +13,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use support::moto::{create_organization, python_or_skip, Moto};
+use support::moto::{create_organization, mfaguard, python_or_skip, runtime, Moto};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 const MAIN_ACCOUNT: &str = "123456789012";
 const SEED_ROLE: &str = "moto-seed-admin";
-
-fn mfaguard(env: &[(String, String)], args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfaguard"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        // Never record into the developer's history.
-        .env("MFAGUARD_STORE", "none")
-        .output()
-        .expect("run mfaguard")
-}
 
 fn json_of(output: &Output) -> Value {
     assert!(
@@ -42,13 +32,6 @@ fn json_of(output: &Output) -> Value {
             String::from_utf8_lossy(&output.stderr)
         )
     })
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 fn policy(statements: Value) -> String {

@@ -10,31 +10,14 @@ mod support {
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use support::moto::{python_or_skip, Moto};
+use support::moto::{mfaguard, python_or_skip, runtime, Moto};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 
 fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-account")
-}
-
-fn mfaguard(env: &[(String, String)], args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfaguard"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("MFAGUARD_STORE", "none")
-        .output()
-        .expect("run mfaguard")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 /// Every finding Security Hub holds, page by page.

@@ -8,28 +8,12 @@ mod support {
 }
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
-use support::moto::{python_or_skip, repo, Moto};
+use support::moto::{mfaguard, python_or_skip, repo, runtime, Moto};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
-
-fn mfaguard(env: &[(String, String)], args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfaguard"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("MFAGUARD_STORE", "none")
-        .output()
-        .expect("run mfaguard")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 fn fixtures() -> PathBuf {
     repo().join("crates/mfaguard-trail/tests/fixtures/org-trail")

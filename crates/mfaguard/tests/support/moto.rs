@@ -169,3 +169,24 @@ pub async fn create_organization(config: &aws_config::SdkConfig, names: &[&str])
     }
     members
 }
+
+/// A runtime for the SDK calls that seed moto.
+#[allow(dead_code)] // not every test file seeds moto itself
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Runs mfaguard with `env` (moto's endpoint and credentials), never
+/// recording into the developer's history.
+#[allow(dead_code)] // not every test file runs it this way
+pub fn mfaguard(env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mfaguard"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("MFAGUARD_STORE", "none")
+        .output()
+        .expect("run mfaguard")
+}
