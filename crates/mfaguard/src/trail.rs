@@ -195,13 +195,24 @@ pub fn run(args: TrailArgs) -> Result<u8> {
     }
     // Nothing read is no evidence of anything: "no findings" would read
     // as a clean trail.
-    if report.inputs.records == 0 && !report.inputs.files_failed.is_empty() {
-        let first = &report.inputs.files_failed[0];
+    if report.inputs.records_analysed == 0 && report.inputs.is_partial() {
+        let inputs = &report.inputs;
+        let first = match (
+            inputs.files_failed.first(),
+            inputs.records_skipped_listed.first(),
+        ) {
+            (Some(file), _) => format!("{}: {}", file.path, file.reason),
+            (None, Some(record)) => format!("{}: {}", record.path, record.reason),
+            (None, None) => "listed in the report".to_string(),
+        };
         bail!(
-            "no CloudTrail record could be read: {} failed (first: {}: {}); the figures are unknown",
-            mfaguard_core::words::count(report.inputs.files_failed.len(), "log file", "log files"),
-            first.path,
-            first.reason
+            "no CloudTrail record could be read: {} failed, {} skipped (first: {first}); the figures are unknown",
+            mfaguard_core::words::count(inputs.files_failed.len(), "log file", "log files"),
+            mfaguard_core::words::count(
+                usize::try_from(inputs.records_skipped).unwrap_or(usize::MAX),
+                "record",
+                "records"
+            ),
         );
     }
     Ok(match args.fail_on.threshold() {

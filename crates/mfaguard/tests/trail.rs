@@ -202,6 +202,32 @@ fn a_partial_read_is_said_on_stderr_and_nothing_read_is_an_error() {
     );
 }
 
+/// Files that read, but whose every record is skipped: nothing analysed,
+/// so no figures either.
+#[test]
+fn only_skipped_records_is_an_error_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/05");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    std::fs::write(logs.join("numbers.json"), b"{\"Records\": [1, 2]}").expect("write");
+    let output = mfaguard(&[
+        "trail",
+        "--from",
+        dir.path().to_str().expect("utf-8"),
+        "--now",
+        NOW,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("0 log files failed, 2 records skipped")
+            && stderr.contains("numbers.json: the record is a number"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn store_records_per_file_figures_that_kpi_trends_without_double_counting() {
     let dir = tempfile::tempdir().expect("tempdir");
